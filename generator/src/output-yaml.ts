@@ -1,0 +1,11 @@
+// Every generated YAML file is written the same way: a header that says where it came from,
+// keys in the order the emitters built them, no anchors, no folded lines. Same input, same bytes.
+import { stringify } from 'yaml';
+
+export function toYaml(value: unknown, header: string): string {
+  const body = stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, indent: 2, indentSeq: true });
+  return `${header
+    .split('\n')
+    .map((l) => `# ${l}`.trimEnd())
+    .join('\n')}\n${body}`;
+}

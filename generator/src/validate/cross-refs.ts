@@ -1,0 +1,169 @@
+// Checks that the generated files agree with each other: every cluster Envoy names exists, every
+// ext_authz policy a route names exists in policy.yaml, and every descriptor that Envoy's
+// rate_limits actions (or ext-authz's token limits) build has a limit in the rate-limit config.
+// A mismatch would not fail at load time: Envoy would silently not limit, or ext-authz deny all.
+import type { OutputProblem } from './problem.js';
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface GeneratedFiles {
+  envoy: { file: string; doc: Json };
+  ratelimit: { file: string; doc: Json };
+  policy: { file: string; doc: Json };
+}
+
+/** Visits every object in a JSON tree with its dotted path. */
+function walk(node: unknown, path: string, visit: (obj: Json, path: string) => void): void {
+  if (Array.isArray(node)) {
+    for (const [i, x] of node.entries()) walk(x, `${path}[${i}]`, visit);
+  } else if (isObj(node)) {
+    visit(node, path);
+    for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k, visit);
+  }
+}
+
+function clusterRefs(doc: Json): { path: string; name: string }[] {
+  const refs: { path: string; name: string }[] = [];
+  walk(doc, '', (obj, path) => {
+    if (path.endsWith('.route') && typeof obj.cluster === 'string')
+      refs.push({ path: `${path}.cluster`, name: obj.cluster });
+    if (path.endsWith('.envoy_grpc') && typeof obj.cluster_name === 'string')
+      refs.push({ path: `${path}.cluster_name`, name: obj.cluster_name });
+    if (path.endsWith('.weighted_clusters') && Array.isArray(obj.clusters)) {
+      for (const [i, c] of obj.clusters.entries()) {
+        if (isObj(c)) refs.push({ path: `${path}.clusters[${i}].name`, name: String(c.name) });
+      }
+    }
+    if (String(obj['@type']).endsWith('.aggregate.v3.ClusterConfig') && Array.isArray(obj.clusters)) {
+      for (const [i, c] of obj.clusters.entries()) refs.push({ path: `${path}.clusters[${i}]`, name: String(c) });
+    }
+  });
+  return refs;
+}
+
+interface Entry {
+  key: string;
+  /** undefined: the value is only known per request. */
+  value?: string;
+}
+
+function actionEntry(action: Json): Entry | undefined {
+  const [kind, body] = Object.entries(action)[0] ?? [];
+  const b = isObj(body) ? body : {};
+  switch (kind) {
+    case 'generic_key':
+      return { key: String(b.descriptor_key ?? 'generic_key'), value: String(b.descriptor_value) };
+    case 'remote_address':
+      return { key: 'remote_address' };
+    case 'source_cluster':
+      return { key: 'source_cluster' };
+    case 'destination_cluster':
+      return { key: 'destination_cluster' };
+    case 'request_headers':
+    case 'metadata':
+    case 'dynamic_metadata':
+      return { key: String(b.descriptor_key) };
+    case 'header_value_match':
+      return { key: String(b.descriptor_key ?? 'header_match'), value: String(b.descriptor_value) };
+    default:
+      return undefined;
+  }
+}
+
+/** Why the rate-limit config has no limit for this descriptor, or undefined when it has one. */
+export function descriptorGap(config: Json, entries: Entry[]): string | undefined {
+  let level = (config.descriptors as Json[] | undefined) ?? [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const found = level.filter(
+      (d) => d.key === e.key && (e.value === undefined || d.value === undefined || d.value === e.value),
+    );
+    const shown = entries
+      .slice(0, i + 1)
+      .map((x) => (x.value === undefined ? x.key : `${x.key}=${x.value}`))
+      .join(' > ');
+    if (!found.length) return `no descriptor ${shown} in the rate-limit config`;
+    if (i === entries.length - 1) {
+      if (!found.some((d) => isObj(d.rate_limit)))
+        return `descriptor ${shown} has no rate_limit in the rate-limit config`;
+      return undefined;
+    }
+    level = found.flatMap((d) => (Array.isArray(d.descriptors) ? (d.descriptors as Json[]) : []));
+  }
+  return entries.length ? undefined : 'an empty descriptor';
+}
+
+export function crossReferences(files: GeneratedFiles): OutputProblem[] {
+  const out: OutputProblem[] = [];
+  const envoy = files.envoy;
+  const clusters = new Set(
+    ((envoy.doc.static_resources as Json)?.clusters as Json[] | undefined)?.map((c) => String(c.name)) ?? [],
+  );
+  for (const ref of clusterRefs(envoy.doc)) {
+    if (!clusters.has(ref.name))
+      out.push({ file: envoy.file, path: ref.path, message: `cluster "${ref.name}" is not defined` });
+  }
+  const policies = (files.policy.doc.policies as Json | undefined) ?? {};
+  // Every HTTP connection manager that runs ext_authz: each of its routes must name a policy.
+  walk(envoy.doc, '', (hcm, path) => {
+    if (!Array.isArray(hcm.http_filters) || !isObj(hcm.route_config)) return;
+    const authz = (hcm.http_filters as Json[]).some((f) => f.name === 'envoy.filters.http.ext_authz');
+    for (const [i, vh] of ((hcm.route_config.virtual_hosts as Json[] | undefined) ?? []).entries()) {
+      for (const [j, r] of ((vh.routes as Json[] | undefined) ?? []).entries()) {
+        const where = `${path}.route_config.virtual_hosts[${i}].routes[${j}]`;
+        const perFilter = (r.typed_per_filter_config as Json | undefined)?.['envoy.filters.http.ext_authz'] as
+          | Json
+          | undefined;
+        const policy = ((perFilter?.check_settings as Json | undefined)?.context_extensions as Json | undefined)
+          ?.policy;
+        if (policy === undefined) {
+          if (authz)
+            out.push({ file: envoy.file, path: where, message: `route "${r.name}" names no ext_authz policy` });
+        } else if (!isObj(policies[String(policy)])) {
+          out.push({
+            file: envoy.file,
+            path: `${where}.typed_per_filter_config`,
+            message: `policy "${policy}" is not in ${files.policy.file}`,
+          });
+        }
+        const limits = ((r.route as Json | undefined)?.rate_limits as Json[] | undefined) ?? [];
+        limits.forEach((rl, k) => {
+          const entries = ((rl.actions as Json[] | undefined) ?? []).map(actionEntry);
+          const gap = entries.includes(undefined)
+            ? 'an action the check does not know'
+            : descriptorGap(files.ratelimit.doc, entries as Entry[]);
+          if (gap) out.push({ file: envoy.file, path: `${where}.route.rate_limits[${k}]`, message: gap });
+        });
+      }
+    }
+  });
+  if (files.ratelimit.doc.domain !== files.policy.doc.domain) {
+    out.push({
+      file: files.policy.file,
+      path: 'domain',
+      message: `domain "${files.policy.doc.domain}" is not the rate-limit config's "${files.ratelimit.doc.domain}"`,
+    });
+  }
+  for (const [name, p] of Object.entries(policies)) {
+    if (!isObj(p)) continue;
+    const dispatch = p.dispatch as Json | undefined;
+    for (const [i, m] of ((dispatch?.routes as Json[] | undefined) ?? []).entries()) {
+      if (!isObj(policies[String(m.route)]))
+        out.push({
+          file: files.policy.file,
+          path: `policies.${name}.dispatch.routes[${i}]`,
+          message: `policy "${m.route}" does not exist`,
+        });
+    }
+    for (const [i, t] of ((p.token_limits as Json[] | undefined) ?? []).entries()) {
+      const entries = (t.descriptor as Json[]).map((d) => ({
+        key: String(d.key),
+        value: d.value === undefined ? undefined : String(d.value),
+      }));
+      const gap = descriptorGap(files.ratelimit.doc, entries);
+      if (gap) out.push({ file: files.policy.file, path: `policies.${name}.token_limits[${i}]`, message: gap });
+    }
+  }
+  return out;
+}
