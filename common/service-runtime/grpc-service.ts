@@ -1,0 +1,58 @@
+// Builds a @grpc/grpc-js service definition from a protobuf-es (v2) service descriptor, so that
+// generated Envoy services (e.g. RateLimitService) can be served without @grpc/proto-loader.
+
+import {
+  create,
+  type DescMessage,
+  type DescService,
+  fromBinary,
+  isMessage,
+  type MessageInitShape,
+  toBinary,
+} from '@bufbuild/protobuf';
+import type * as grpc from '@grpc/grpc-js';
+
+/**
+ * Methods are keyed by their protobuf name (`ShouldRateLimit`) and carry their protobuf-es local
+ * name (`shouldRateLimit`) as `originalName`, so an implementation may use either key.
+ *
+ * Responses may be messages made with `create(Schema, …)` or plain init objects. A request that
+ * fails to parse makes `deserialize` throw; @grpc/grpc-js turns that into an INTERNAL status for
+ * that call only (the handler is not invoked and the process keeps running).
+ */
+export function grpcServiceDefinition(service: DescService): grpc.ServiceDefinition {
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const method of service.methods) {
+    const requestStream = method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming';
+    const responseStream = method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming';
+    definition[method.name] = {
+      path: `/${service.typeName}/${method.name}`,
+      requestStream,
+      responseStream,
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output),
+      responseDeserialize: deserializer(method.output),
+      originalName: method.localName,
+    };
+  }
+  return definition;
+}
+
+function serializer(schema: DescMessage): (value: unknown) => Buffer {
+  return (value) => {
+    const message = isMessage(value, schema) ? value : create(schema, value as MessageInitShape<DescMessage>);
+    const bytes = toBinary(schema, message);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+function deserializer(schema: DescMessage): (bytes: Buffer) => unknown {
+  return (bytes) => {
+    try {
+      return fromBinary(schema, bytes);
+    } catch (e) {
+      throw new Error(`invalid ${schema.typeName}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+}

@@ -1,0 +1,27 @@
+export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './config-watch.js';
+export { FlagError, type FlagSpec, type FlagsSpec, type FlagType, parseFlags, usageText } from './flags.js';
+export {
+  DEFAULT_GRPC_SERVER_OPTIONS,
+  type GrpcServerHandle,
+  type GrpcServiceRegistration,
+  type StartGrpcServerOptions,
+  startGrpcServer,
+} from './grpc-server.js';
+export { grpcServiceDefinition } from './grpc-service.js';
+export { type HealthListener, HealthState } from './health-state.js';
+export {
+  type HttpRoutes,
+  type HttpServerHandle,
+  MAX_REQUEST_BODY_BYTES,
+  type StartHttpServerOptions,
+  startHttpServer,
+} from './http-server.js';
+export {
+  createLogger,
+  isLogLevel,
+  type LogFields,
+  type LogFn,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+} from './logger.js';

@@ -1,0 +1,136 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger, isLogLevel } from './logger.js';
+
+function sink(): { stream: Writable; lines: () => Record<string, unknown>[]; raw: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      text += chunk.toString();
+      cb();
+    },
+  });
+  return {
+    stream,
+    raw: () => text,
+    lines: () =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('createLogger', () => {
+  it('writes one JSON object per line: time, level, service, msg, then the fields', () => {
+    const out = sink();
+    const log = createLogger('ratelimit-service', { stream: out.stream });
+    log.info('listening', { port: 8081, tls: false });
+    log.warn('slow');
+    expect(out.raw().endsWith('\n')).toBe(true);
+    expect(out.raw().split('\n')).toHaveLength(3);
+    const [first, second] = out.lines();
+    expect(Object.keys(first)).toEqual(['time', 'level', 'service', 'msg', 'port', 'tls']);
+    expect(first).toMatchObject({
+      level: 'info',
+      service: 'ratelimit-service',
+      msg: 'listening',
+      port: 8081,
+      tls: false,
+    });
+    expect(new Date(first.time as string).toISOString()).toBe(first.time);
+    expect(second).toMatchObject({ level: 'warn', msg: 'slow' });
+  });
+
+  it('drops lines below the level (default info)', () => {
+    const out = sink();
+    vi.stubEnv('LOG_LEVEL', '');
+    const log = createLogger('svc', { stream: out.stream });
+    expect(log.level).toBe('info');
+    log.debug('hidden');
+    log.info('shown');
+    log.error('also shown');
+    expect(out.lines().map((l) => l.msg)).toEqual(['shown', 'also shown']);
+  });
+
+  it('takes the level from LOG_LEVEL, and opts.level over it', () => {
+    vi.stubEnv('LOG_LEVEL', 'WARN');
+    const a = sink();
+    const fromEnv = createLogger('svc', { stream: a.stream });
+    fromEnv.info('no');
+    fromEnv.warn('yes');
+    expect(a.lines().map((l) => l.msg)).toEqual(['yes']);
+
+    const b = sink();
+    const fromOpts = createLogger('svc', { stream: b.stream, level: 'debug' });
+    fromOpts.debug('dbg');
+    expect(b.lines().map((l) => l.msg)).toEqual(['dbg']);
+
+    vi.stubEnv('LOG_LEVEL', 'verbose'); // not a level: ignored
+    expect(createLogger('svc', { stream: b.stream }).level).toBe('info');
+  });
+
+  it('serialises an Error field as {message, name}, with the stack only at debug level', () => {
+    const out = sink();
+    createLogger('svc', { stream: out.stream, level: 'info' }).error('failed', { err: new TypeError('bad thing') });
+    expect(out.lines()[0].err).toEqual({ message: 'bad thing', name: 'TypeError' });
+
+    const dbg = sink();
+    createLogger('svc', { stream: dbg.stream, level: 'debug' }).error('failed', { err: new Error('x') });
+    const err = dbg.lines()[0].err as Record<string, unknown>;
+    expect(err.message).toBe('x');
+    expect(err.name).toBe('Error');
+    expect(String(err.stack)).toContain('logger.test.ts');
+  });
+
+  it('replaces an unserialisable field with "[unserialisable]" and keeps the others', () => {
+    const out = sink();
+    const circular: Record<string, unknown> = { a: 1 };
+    circular.self = circular;
+    const log = createLogger('svc', { stream: out.stream });
+    expect(() => log.info('cycle', { circular, ok: 'yes', big: 10n })).not.toThrow();
+    const [line] = out.lines();
+    expect(line.circular).toBe('[unserialisable]');
+    expect(line.ok).toBe('yes');
+    expect(line.big).toBe('10');
+    expect(line.msg).toBe('cycle');
+  });
+
+  it('never throws, even when the stream does', () => {
+    const broken = new Writable({
+      write() {
+        throw new Error('EPIPE');
+      },
+    });
+    broken.write = () => {
+      throw new Error('EPIPE');
+    };
+    const log = createLogger('svc', { stream: broken });
+    expect(() => log.error('x', { y: 1 })).not.toThrow();
+    const getterBomb = {
+      get boom() {
+        throw new Error('getter');
+      },
+    };
+    const out = sink();
+    expect(() => createLogger('svc', { stream: out.stream }).info('bomb', { getterBomb })).not.toThrow();
+    expect(out.lines()[0].getterBomb).toBe('[unserialisable]');
+  });
+
+  it('does not let fields overwrite time, level, service or msg', () => {
+    const out = sink();
+    createLogger('svc', { stream: out.stream }).info('real', { msg: 'fake', level: 'error', service: 'other' });
+    const [line] = out.lines();
+    expect(line).toMatchObject({ msg: 'real', level: 'info', service: 'svc', field_msg: 'fake', field_level: 'error' });
+  });
+
+  it('recognises levels', () => {
+    expect(['debug', 'info', 'warn', 'error'].every(isLogLevel)).toBe(true);
+    expect(isLogLevel('trace')).toBe(false);
+    expect(isLogLevel('toString')).toBe(false);
+  });
+});

@@ -1,0 +1,104 @@
+// Structured logging: one JSON object per line, {"time","level","service","msg",...fields}.
+// Logging never throws: unserialisable fields become "[unserialisable]" and write errors are ignored.
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+export type LogFn = (msg: string, fields?: LogFields) => void;
+
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  /** The effective minimum level. */
+  readonly level: LogLevel;
+}
+
+export interface LoggerOptions {
+  /** Minimum level; default from env LOG_LEVEL, else 'info'. */
+  level?: LogLevel;
+  /** Default process.stdout. */
+  stream?: NodeJS.WritableStream;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const RESERVED = new Set(['time', 'level', 'service', 'msg']);
+const UNSERIALISABLE = '[unserialisable]';
+
+export function isLogLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && Object.hasOwn(RANK, value);
+}
+
+export function createLogger(service: string, opts: LoggerOptions = {}): Logger {
+  const fromEnv = process.env.LOG_LEVEL?.trim().toLowerCase();
+  const level: LogLevel = opts.level ?? (isLogLevel(fromEnv) ? fromEnv : 'info');
+  const stream = opts.stream ?? process.stdout;
+  const withStack = level === 'debug';
+
+  const make =
+    (lineLevel: LogLevel): LogFn =>
+    (msg, fields) => {
+      if (RANK[lineLevel] < RANK[level]) return;
+      try {
+        const line = formatLine(lineLevel, service, msg, fields, withStack);
+        stream.write(`${line}\n`);
+      } catch {
+        // Never let logging break the caller (closed stream, EPIPE, ...).
+      }
+    };
+
+  return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error'), level };
+}
+
+function formatLine(
+  level: LogLevel,
+  service: string,
+  msg: unknown,
+  fields: LogFields | undefined,
+  withStack: boolean,
+): string {
+  const record: Record<string, unknown> = {
+    time: new Date().toISOString(),
+    level,
+    service,
+    msg: typeof msg === 'string' ? msg : String(msg),
+  };
+  const replacer = makeReplacer(withStack);
+  if (fields && typeof fields === 'object') {
+    for (const key of Object.keys(fields)) {
+      // Fields never overwrite the fixed keys; they keep their value under a prefixed name.
+      record[RESERVED.has(key) ? `field_${key}` : key] = fields[key];
+    }
+  }
+  try {
+    return JSON.stringify(record, replacer);
+  } catch {
+    // Find the culprit(s) field by field.
+    for (const key of Object.keys(record)) {
+      try {
+        JSON.stringify(record[key], replacer);
+      } catch {
+        record[key] = UNSERIALISABLE;
+      }
+    }
+    try {
+      return JSON.stringify(record, replacer);
+    } catch {
+      return JSON.stringify({ time: record.time, level, service, msg: record.msg, fields: UNSERIALISABLE });
+    }
+  }
+}
+
+function makeReplacer(withStack: boolean): (this: unknown, key: string, value: unknown) => unknown {
+  return (_key, value) => {
+    if (value instanceof Error) {
+      const out: Record<string, unknown> = { message: value.message, name: value.name };
+      const code = (value as { code?: unknown }).code;
+      if (typeof code === 'string' || typeof code === 'number') out.code = code;
+      if (withStack && value.stack) out.stack = value.stack;
+      return out;
+    }
+    if (typeof value === 'bigint') return value.toString();
+    return value;
+  };
+}

@@ -1,0 +1,237 @@
+// ShouldRateLimit, with envoyproxy/ratelimit's semantics (see docs/notes/envoyproxy-ratelimit-behaviour.md)
+// plus the failure modes and the local over-limit cache.
+import { create } from '@bufbuild/protobuf';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { HeaderValueSchema } from '../../common/envoy-api/gen/envoy/config/core/v3/base_pb.js';
+import {
+  type RateLimitRequest,
+  type RateLimitResponse,
+  RateLimitResponse_Code,
+  type RateLimitResponse_DescriptorStatus,
+  RateLimitResponse_DescriptorStatusSchema,
+  RateLimitResponse_RateLimitSchema,
+  RateLimitResponseSchema,
+} from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+import type { DomainConfig, RateLimitConfig, RateLimitRule } from './config/types.js';
+import { descriptorHitsAddend } from './hits-addend.js';
+import type { OverLimitCache } from './local-cache.js';
+import { type Entry, type MatchedLimit, matchLimit, overrideLimit } from './match.js';
+import type { RateLimitStats } from './stats.js';
+import type { CounterStore, Hit, HitResult } from './store/store.js';
+import { secondsUntilReset, unitFromEnum, unitToEnum, windowAt } from './units.js';
+
+const unlimitedRemaining = 4_294_967_295;
+
+/** A failure answered as a gRPC status; Envoy applies its own failure mode to it. */
+export class RateLimitCallError extends Error {
+  constructor(
+    readonly code: grpcStatus,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RateLimitServiceOptions {
+  config: () => RateLimitConfig | undefined;
+  store: CounterStore;
+  /** Used for domains with `failure_mode: local` while the store fails. */
+  localStore: CounterStore;
+  /** Replicas sharing the limits: in local mode each takes its share. */
+  replicas: number;
+  keyPrefix: string;
+  overLimitCache?: OverLimitCache;
+  responseHeaders: boolean;
+  globalShadowMode: boolean;
+  stats: RateLimitStats;
+  now?: () => number;
+}
+
+interface Slot {
+  index: number;
+  limit: MatchedLimit;
+  hit: Hit;
+  result?: HitResult;
+}
+
+export class RateLimitService {
+  private readonly now: () => number;
+
+  constructor(private readonly o: RateLimitServiceOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async shouldRateLimit(req: RateLimitRequest): Promise<RateLimitResponse> {
+    if (req.domain === '')
+      throw new RateLimitCallError(grpcStatus.INVALID_ARGUMENT, 'rate limit domain must not be empty');
+    if (req.descriptors.length === 0)
+      throw new RateLimitCallError(grpcStatus.INVALID_ARGUMENT, 'rate limit descriptor list must not be empty');
+    const config = this.o.config();
+    if (!config) throw new RateLimitCallError(grpcStatus.UNAVAILABLE, 'no rate limit configuration loaded');
+    const statuses: RateLimitResponse_DescriptorStatus[] = req.descriptors.map(() =>
+      create(RateLimitResponse_DescriptorStatusSchema, { code: RateLimitResponse_Code.OK }),
+    );
+    const domain = config.domains.get(req.domain);
+    if (!domain) {
+      this.o.stats.decisions.inc({ domain: '', descriptor: '', decision: 'no_limit' }, req.descriptors.length);
+      return create(RateLimitResponseSchema, { overallCode: RateLimitResponse_Code.OK, statuses });
+    }
+    const nowMs = this.now();
+    const requestHits = Math.max(1, req.hitsAddend);
+    const matched: (MatchedLimit | undefined)[] = req.descriptors.map((d) => {
+      const entries: Entry[] = d.entries.map((e) => ({ key: e.key, value: e.value }));
+      if (d.limit) {
+        const unit = unitFromEnum(d.limit.unit);
+        if (!unit)
+          throw new RateLimitCallError(
+            grpcStatus.INVALID_ARGUMENT,
+            `descriptor limit override has an unknown unit ${d.limit.unit}`,
+          );
+        const rule: RateLimitRule = {
+          unit,
+          requestsPerUnit: d.limit.requestsPerUnit,
+          unlimited: false,
+          replaces: [],
+          algorithm: 'fixed_window',
+        };
+        return overrideLimit(domain, entries, rule, this.o.keyPrefix);
+      }
+      return matchLimit(domain, entries, this.o.keyPrefix);
+    });
+    const replaced = new Set(matched.flatMap((m) => m?.rule.replaces ?? []));
+    const slots: Slot[] = [];
+    matched.forEach((m, i) => {
+      const label = { domain: domain.domain, descriptor: m?.statsKey ?? '' };
+      if (!m || (m.rule.name !== undefined && replaced.has(m.rule.name))) {
+        this.o.stats.decisions.inc({ ...label, decision: 'no_limit' });
+        return;
+      }
+      if (m.rule.unlimited) {
+        statuses[i].limitRemaining = unlimitedRemaining;
+        this.o.stats.decisions.inc({ ...label, decision: 'unlimited' });
+        return;
+      }
+      const own = descriptorHitsAddend(req.descriptors[i]);
+      const window = windowAt(m.rule.unit, nowMs);
+      slots.push({
+        index: i,
+        limit: m,
+        hit: {
+          key: m.counterKey,
+          algorithm: m.rule.algorithm,
+          limit: m.rule.requestsPerUnit,
+          window,
+          hits: own ?? requestHits,
+          nowMs,
+        },
+      });
+    });
+    await this.count(domain, slots);
+    let anyOver = false;
+    let quotaTotal = 0;
+    let quotaOver = 0;
+    for (const s of slots) {
+      const r = s.result!;
+      const st = statuses[s.index];
+      st.currentLimit = create(RateLimitResponse_RateLimitSchema, {
+        requestsPerUnit: s.limit.rule.requestsPerUnit,
+        unit: unitToEnum(s.limit.rule.unit),
+        name: s.limit.rule.name ?? '',
+      });
+      st.limitRemaining = r.remaining;
+      st.durationUntilReset = { $typeName: 'google.protobuf.Duration', seconds: BigInt(r.resetSeconds), nanos: 0 };
+      const over = r.over && !s.limit.shadowMode;
+      st.code = over ? RateLimitResponse_Code.OVER_LIMIT : RateLimitResponse_Code.OK;
+      if (s.limit.quotaMode) {
+        quotaTotal++;
+        if (over) quotaOver++;
+      } else if (over) anyOver = true;
+      const label = { domain: domain.domain, descriptor: s.limit.statsKey };
+      const decision = r.over ? (s.limit.shadowMode ? 'shadow_over_limit' : 'over_limit') : 'within_limit';
+      this.o.stats.decisions.inc({ ...label, decision });
+      if (s.hit.hits > 0)
+        this.o.stats.hits.inc({ ...label, decision: r.over ? 'over_limit' : 'within_limit' }, s.hit.hits);
+    }
+    const overall = !this.o.globalShadowMode && (anyOver || (quotaTotal > 0 && quotaOver === quotaTotal));
+    const response = create(RateLimitResponseSchema, {
+      overallCode: overall ? RateLimitResponse_Code.OVER_LIMIT : RateLimitResponse_Code.OK,
+      statuses,
+    });
+    if (this.o.responseHeaders) response.responseHeadersToAdd = this.headers(slots, overall);
+    return response;
+  }
+
+  /** Counts every slot in one store call; the local cache answers for keys known to be over. */
+  private async count(domain: DomainConfig, slots: Slot[]): Promise<void> {
+    const cache = this.o.overLimitCache;
+    const pending: Slot[] = [];
+    for (const s of slots) {
+      const cacheKey = `${s.hit.key}${s.hit.window.startSeconds}`;
+      if (cache && s.hit.algorithm === 'fixed_window' && s.hit.hits > 0 && cache.isOver(cacheKey, s.hit.nowMs)) {
+        s.result = { over: true, remaining: 0, resetSeconds: resetOf(s.hit) };
+        this.o.stats.localCacheHits.inc();
+      } else pending.push(s);
+    }
+    if (!pending.length) return;
+    const results = await this.applyWithFailureMode(
+      domain,
+      pending.map((s) => s.hit),
+    );
+    pending.forEach((s, i) => {
+      s.result = results[i];
+      if (cache && s.hit.algorithm === 'fixed_window' && results[i].over) {
+        cache.remember(
+          `${s.hit.key}${s.hit.window.startSeconds}`,
+          (s.hit.window.startSeconds + s.hit.window.lengthSeconds) * 1000,
+        );
+      }
+    });
+  }
+
+  private async applyWithFailureMode(domain: DomainConfig, hits: Hit[]): Promise<HitResult[]> {
+    const store = this.o.store;
+    const end = this.o.stats.storeDuration.startTimer({ store: store.kind });
+    try {
+      return await store.apply(hits);
+    } catch (e) {
+      this.o.stats.storeErrors.inc({ store: store.kind });
+      switch (domain.failureMode) {
+        case 'allow':
+          this.o.stats.failureMode.inc({ domain: domain.domain, mode: 'allow' });
+          return hits.map((h) => ({ over: false, remaining: h.limit, resetSeconds: resetOf(h) }));
+        case 'local': {
+          this.o.stats.failureMode.inc({ domain: domain.domain, mode: 'local' });
+          const share = (n: number) => (n === 0 ? 0 : Math.max(1, Math.ceil(n / this.o.replicas)));
+          return this.o.localStore.apply(hits.map((h) => ({ ...h, limit: share(h.limit) })));
+        }
+        default:
+          throw new RateLimitCallError(grpcStatus.UNAVAILABLE, `rate limit store unavailable: ${(e as Error).message}`);
+      }
+    } finally {
+      end();
+    }
+  }
+
+  /** RateLimit-Limit/Remaining/Reset of the descriptor that decides, as upstream chooses it; Retry-After when over. */
+  private headers(slots: Slot[], over: boolean) {
+    const withLimit = slots.filter((s) => s.result);
+    const overSlots = withLimit.filter((s) => s.result!.over && !s.limit.quotaMode);
+    const pick =
+      overSlots[overSlots.length - 1] ??
+      withLimit.reduce<Slot | undefined>(
+        (best, s) => (!best || s.result!.remaining < best.result!.remaining ? s : best),
+        undefined,
+      );
+    if (!pick) return [];
+    const h = (key: string, value: string | number) => create(HeaderValueSchema, { key, value: String(value) });
+    const out = [
+      h('RateLimit-Limit', pick.limit.rule.requestsPerUnit),
+      h('RateLimit-Remaining', pick.result!.remaining),
+      h('RateLimit-Reset', pick.result!.resetSeconds),
+    ];
+    if (over) out.push(h('Retry-After', pick.result!.resetSeconds));
+    return out;
+  }
+}
+
+const resetOf = (h: Hit) => secondsUntilReset(h.window, h.nowMs);

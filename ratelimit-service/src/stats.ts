@@ -1,0 +1,81 @@
+// Prometheus metrics of the rate-limit service. Labels are bounded: domain and the descriptor's
+// config path (never a request value such as an IP or a client name).
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export class RateLimitStats {
+  readonly calls: Counter<'code'>;
+  readonly callDuration: Histogram<'code'>;
+  readonly decisions: Counter<'domain' | 'descriptor' | 'decision'>;
+  readonly hits: Counter<'domain' | 'descriptor' | 'decision'>;
+  readonly storeErrors: Counter<'store'>;
+  readonly storeDuration: Histogram<'store'>;
+  readonly failureMode: Counter<'domain' | 'mode'>;
+  readonly localCacheHits: Counter;
+  readonly configLoads: Counter<'result'>;
+  readonly configDomains: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    const fast = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+    this.calls = new Counter({
+      name: 'ratelimit_calls_total',
+      help: 'ShouldRateLimit calls by gRPC status code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.callDuration = new Histogram({
+      name: 'ratelimit_call_duration_seconds',
+      help: 'Time to answer ShouldRateLimit.',
+      labelNames: ['code'],
+      buckets: fast,
+      registers,
+    });
+    this.decisions = new Counter({
+      name: 'ratelimit_descriptor_decisions_total',
+      help: 'Descriptors decided, by outcome: within_limit, over_limit, shadow_over_limit (allowed by shadow mode), unlimited, no_limit.',
+      labelNames: ['domain', 'descriptor', 'decision'],
+      registers,
+    });
+    this.hits = new Counter({
+      name: 'ratelimit_hits_total',
+      help: 'Hits counted (hits_addend: requests, or LLM tokens for token quotas), by outcome.',
+      labelNames: ['domain', 'descriptor', 'decision'],
+      registers,
+    });
+    this.storeErrors = new Counter({
+      name: 'ratelimit_store_errors_total',
+      help: 'Failed calls to the counter store (Redis).',
+      labelNames: ['store'],
+      registers,
+    });
+    this.storeDuration = new Histogram({
+      name: 'ratelimit_store_duration_seconds',
+      help: 'Round trip to the counter store for one ShouldRateLimit call.',
+      labelNames: ['store'],
+      buckets: fast,
+      registers,
+    });
+    this.failureMode = new Counter({
+      name: 'ratelimit_failure_mode_total',
+      help: 'Calls answered by the failure mode (allow, local) because the store failed.',
+      labelNames: ['domain', 'mode'],
+      registers,
+    });
+    this.localCacheHits = new Counter({
+      name: 'ratelimit_local_cache_hits_total',
+      help: 'Descriptors answered over-limit from the local cache, without a store call.',
+      registers,
+    });
+    this.configLoads = new Counter({
+      name: 'ratelimit_config_loads_total',
+      help: 'Config loads by result (success, error).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.configDomains = new Gauge({
+      name: 'ratelimit_config_domains',
+      help: 'Domains in the config in use.',
+      registers,
+    });
+  }
+}

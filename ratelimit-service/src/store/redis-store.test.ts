@@ -1,0 +1,156 @@
+// RedisStore pieces that need no server: URL forms, Cluster slots, key layout invariants; and, on a real
+// redis-server when there is one, the "one round trip per apply()" promise.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, redisAvailable, redisSkipReason, startRedis } from '../../../test/harness/redis-server.js';
+import { slidingWindowKeys } from './algorithms.js';
+import { keySlot } from './key-slot.js';
+import { maskUrl, parseRedisSpec, parseRedisUrl, RedisStore } from './redis-store.js';
+import type { Algorithm, Hit } from './store.js';
+
+describe('parseRedisUrl', () => {
+  it.each([
+    ['redis://localhost:6380', { host: 'localhost', port: 6380, tls: false }],
+    ['redis://h', { host: 'h', port: 6379, tls: false }],
+    ['rediss://u:p%40ss@h:6390/2', { host: 'h', port: 6390, tls: true, username: 'u', password: 'p@ss', db: 2 }],
+    ['redis://:secret@10.0.0.1:7000', { host: '10.0.0.1', port: 7000, tls: false, password: 'secret' }],
+    ['redis://[::1]:7001', { host: '::1', port: 7001, tls: false }],
+    ['redis://h:1?db=3&password=x&username=y', { host: 'h', port: 1, tls: false, db: 3, password: 'x', username: 'y' }],
+    ['127.0.0.1:6379', { host: '127.0.0.1', port: 6379, tls: false }],
+    ['unix:///var/run/redis.sock', { host: '', port: 0, tls: false, path: '/var/run/redis.sock' }],
+    [
+      '/var/run/nutcracker/ratelimit.sock',
+      { host: '', port: 0, tls: false, path: '/var/run/nutcracker/ratelimit.sock' },
+    ],
+  ])('%s', (url, expected) => {
+    expect(parseRedisUrl(url)).toEqual(expected);
+  });
+
+  it('rejects other schemes and bad databases', () => {
+    expect(() => parseRedisUrl('http://h:1')).toThrow(/scheme "http"/);
+    expect(() => parseRedisUrl('redis://h:1/x')).toThrow(/database "x"/);
+  });
+});
+
+describe('parseRedisSpec / fromUrl', () => {
+  it('single node forms', () => {
+    expect(parseRedisSpec('redis://h:1')).toEqual({ urls: ['redis://h:1'], cluster: false });
+    expect(parseRedisSpec(' h:1 ')).toEqual({ urls: ['h:1'], cluster: false });
+  });
+
+  it('redis+cluster:// with credentials shared by every seed', () => {
+    expect(parseRedisSpec('redis+cluster://u:p@h1:7000,h2:7001/')).toEqual({
+      urls: ['redis://u:p@h1:7000', 'redis://u:p@h2:7001'],
+      cluster: true,
+    });
+    expect(parseRedisSpec('rediss+cluster://h1:7000')).toEqual({ urls: ['rediss://h1:7000'], cluster: true });
+    expect(() => parseRedisSpec('redis+cluster://h1:7000,,h2:1')).toThrow(/invalid Redis Cluster URL/);
+  });
+
+  it('several node URLs make a cluster', () => {
+    expect(parseRedisSpec('redis://a:1, redis://b:2')).toEqual({ urls: ['redis://a:1', 'redis://b:2'], cluster: true });
+  });
+
+  it('kind follows the form; a single seed can be forced to cluster', async () => {
+    const opts = { connectTimeoutMs: 50 };
+    const stores = [
+      RedisStore.fromUrl('redis://127.0.0.1:1', opts),
+      RedisStore.fromUrl('redis+cluster://127.0.0.1:1,127.0.0.1:2', opts),
+      RedisStore.fromUrl('redis://127.0.0.1:1', { ...opts, cluster: true }),
+    ];
+    expect(stores.map((s) => s.kind)).toEqual(['redis', 'redis-cluster', 'redis-cluster']);
+    for (const s of stores) {
+      expect(s.ready()).toBe(false);
+      await expect(s.apply([])).resolves.toEqual([]);
+      await s.close();
+    }
+  });
+
+  it('refuses a keyPrefix with braces and several URLs for a single node', () => {
+    expect(() => new RedisStore({ urls: ['redis://h:1'], cluster: false, keyPrefix: '{x}' })).toThrow(/keyPrefix/);
+    expect(() => new RedisStore({ urls: ['redis://a:1', 'redis://b:1'], cluster: false })).toThrow(/cluster: true/);
+  });
+
+  it('masks credentials like envoyproxy', () => {
+    expect(maskUrl('redis://user:pass@h:1')).toBe('redis://*****@h:1');
+    expect(maskUrl('redis://h:1')).toBe('redis://h:1');
+  });
+});
+
+describe('keySlot', () => {
+  it('matches CLUSTER KEYSLOT', () => {
+    // values from redis-server 7.0 CLUSTER KEYSLOT
+    expect(keySlot('foo')).toBe(12182);
+    expect(keySlot('123456789')).toBe(12739);
+    expect(keySlot('{}abc')).toBe(5980);
+    expect(keySlot('a{b}c')).toBe(3300);
+    expect(keySlot('héllo')).toBe(11061);
+    expect(keySlot('{user1000}.following')).toBe(3443);
+    expect(keySlot('x}y{')).toBe(8402);
+  });
+
+  it.each(['dom_k_v_', 'dom_k_{v}_', 'dom_k_}v{_', '}dom_', '', 'dom_{_', 'd{om}_k_{x}_'])(
+    "a sliding window's two keys share a slot (%j)",
+    (key) => {
+      const h: Hit = {
+        key,
+        algorithm: 'sliding_window',
+        limit: 1,
+        window: { startSeconds: 1_700_000_040, lengthSeconds: 60 },
+        hits: 1,
+        nowMs: 1_700_000_040_000,
+      };
+      const [cur, prev] = slidingWindowKeys('pfx:', h);
+      expect(cur).not.toBe(prev);
+      expect(keySlot(cur)).toBe(keySlot(prev));
+    },
+  );
+});
+
+const available = redisAvailable();
+
+describe.skipIf(!available)(available ? 'RedisStore round trips' : `skipped: ${redisSkipReason()}`, () => {
+  let server: RedisServer;
+  let store: RedisStore;
+  beforeAll(async () => {
+    server = await startRedis();
+    store = new RedisStore({ urls: [server.url], cluster: false, keyPrefix: 'rt:', commandTimeoutMs: 2000 });
+    for (let i = 0; i < 500 && !store.ready(); i++) await new Promise((r) => setTimeout(r, 10));
+  });
+  afterAll(async () => {
+    await store?.close();
+    await server?.stop();
+  });
+
+  it('apply() writes all its hits in one socket write and gets one batch of replies', async () => {
+    const now = Date.now();
+    const algs: Algorithm[] = ['fixed_window', 'sliding_window', 'token_bucket'];
+    const hits = Array.from({ length: 30 }, (_, i) => ({
+      key: `rt_${i}_`,
+      algorithm: algs[i % 3],
+      limit: 100,
+      window: { startSeconds: Math.floor(now / 60_000) * 60, lengthSeconds: 60 },
+      hits: i % 4,
+      nowMs: now,
+    }));
+    await store.apply(hits); // loads the scripts on this connection
+    const conn = store.connection as unknown as { stream: { write: (...a: unknown[]) => boolean } };
+    const write = conn.stream.write;
+    let writes = 0;
+    conn.stream.write = function (this: unknown, ...a: unknown[]) {
+      writes++;
+      return write.apply(this, a);
+    };
+    try {
+      const res = await store.apply(hits);
+      expect(res).toHaveLength(30);
+    } finally {
+      conn.stream.write = write;
+    }
+    expect(writes).toBe(1);
+    // keyPrefix goes in front of every key; hits = 0 creates no key
+    const start = Math.floor(now / 60_000) * 60;
+    expect(await store.connection.get(`rt:rt_3_${start}`)).toBe('6');
+    expect(await store.connection.get(`rt:rt_0_${start}`)).toBeNull();
+    expect(await store.connection.exists(`rt:{rt_1_}sw:${start + 60}`, `rt:{rt_2_}tb:60`)).toBe(2);
+  });
+});

@@ -1,0 +1,114 @@
+// One serving process: config (hot reloaded), store, the gRPC service and, when it runs alone, the
+// HTTP port. With --workers, the primary process serves HTTP and aggregates the workers' metrics.
+import type { fromBinary } from '@bufbuild/protobuf';
+import type * as grpc from '@grpc/grpc-js';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import {
+  type RateLimitRequestSchema,
+  RateLimitService as RateLimitServiceDesc,
+} from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+import {
+  type createLogger,
+  grpcServiceDefinition,
+  HealthState,
+  startGrpcServer,
+  startHttpServer,
+  watchConfig,
+} from '../../common/service-runtime/index.js';
+import { loadConfig } from './config/load.js';
+import type { RateLimitConfig } from './config/types.js';
+import { OverLimitCache } from './local-cache.js';
+import { RateLimitCallError, RateLimitService } from './service.js';
+import type { Settings } from './settings.js';
+import { RateLimitStats } from './stats.js';
+import { MemoryStore } from './store/memory-store.js';
+import { RedisStore } from './store/redis-store.js';
+import type { CounterStore } from './store/store.js';
+
+export const serviceName = 'envoy.service.ratelimit.v3.RateLimitService';
+
+export function createStore(settings: Settings): CounterStore {
+  if (!settings.redis) return new MemoryStore();
+  return RedisStore.fromUrl(settings.redis, { keyPrefix: '', commandTimeoutMs: settings.redisTimeoutMs });
+}
+
+export async function startWorker(
+  settings: Settings,
+  registry: Registry,
+  log: ReturnType<typeof createLogger>,
+  isClusterWorker: boolean,
+) {
+  const stats = new RateLimitStats(registry);
+  const health = new HealthState();
+  let config: RateLimitConfig | undefined;
+  const watcher = watchConfig({
+    path: settings.config,
+    load: loadConfig,
+    onLoad: (c) => {
+      config = c;
+      stats.configLoads.inc({ result: 'success' });
+      stats.configDomains.set(c.domains.size);
+      log.info('config loaded', { domains: [...c.domains.keys()], files: c.files.length });
+      health.setServing('', true);
+      health.setServing(serviceName, true);
+      if (isClusterWorker) process.send?.({ ready: true });
+    },
+    onError: (e) => {
+      stats.configLoads.inc({ result: 'error' });
+      log.error(config ? 'config not loaded; keeping the last good one' : 'config not loaded', { error: e.message });
+    },
+  });
+  const store = createStore(settings);
+  const service = new RateLimitService({
+    config: () => config,
+    store,
+    localStore: new MemoryStore(),
+    replicas: settings.replicas,
+    keyPrefix: settings.keyPrefix,
+    overLimitCache: settings.localCache ? new OverLimitCache() : undefined,
+    responseHeaders: settings.responseHeaders,
+    globalShadowMode: settings.shadowMode,
+    stats,
+  });
+  const implementation: grpc.UntypedServiceImplementation = {
+    ShouldRateLimit: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const end = stats.callDuration.startTimer();
+      service.shouldRateLimit(call.request as ReturnType<typeof fromBinary<typeof RateLimitRequestSchema>>).then(
+        (res) => {
+          end({ code: 'OK' });
+          stats.calls.inc({ code: 'OK' });
+          callback(null, res);
+        },
+        (e: unknown) => {
+          const code = e instanceof RateLimitCallError ? e.code : grpcStatus.INTERNAL;
+          end({ code: grpcStatus[code] });
+          stats.calls.inc({ code: grpcStatus[code] });
+          if (!(e instanceof RateLimitCallError)) log.error('ShouldRateLimit failed', { error: e });
+          callback({ code, details: (e as Error).message });
+        },
+      );
+    },
+  };
+  const grpcServer = await startGrpcServer({
+    host: settings.host,
+    port: settings.grpcPort,
+    services: [{ definition: grpcServiceDefinition(RateLimitServiceDesc), implementation }],
+    health,
+  });
+  const http = isClusterWorker
+    ? undefined
+    : await startHttpServer({ host: settings.host, port: settings.httpPort, health, registry });
+  log.info('serving', { grpc_port: grpcServer.port, http_port: http?.port, store: store.kind });
+  return {
+    grpcPort: grpcServer.port,
+    httpPort: http?.port,
+    close: async () => {
+      watcher.close();
+      health.setServing('', false);
+      await grpcServer.close();
+      await http?.close();
+      await store.close();
+    },
+  };
+}
