@@ -37,9 +37,10 @@ async function primary(settings: Settings): Promise<void> {
     }
   });
   let stopping = false;
+  // /metrics of the primary: every worker's metrics, summed (prom-client asks them over IPC).
   const metrics = {
     contentType: registry.contentType,
-    metrics: () => AggregatorRegistry.prototype.clusterMetrics.call(registry),
+    metrics: () => registry.clusterMetrics(),
   } as unknown as Registry;
   const http = await startHttpServer({ host: settings.host, port: settings.httpPort, health, registry: metrics });
   log.info('listening', { workers: settings.workers, grpc_port: settings.grpcPort, http_port: http.port });
@@ -70,6 +71,11 @@ async function main(): Promise<void> {
   if (settings.workers > 1 && cluster.isPrimary) return primary(settings);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (cluster.isWorker) {
+    // Answer the primary's metric requests (prom-client installs that listener in the constructor).
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([registry]);
+  }
   const worker = await startWorker(settings, registry, log, cluster.isWorker);
   const stop = async () => {
     await worker.close();

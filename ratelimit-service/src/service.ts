@@ -139,7 +139,12 @@ export class RateLimitService {
         name: s.limit.rule.name ?? '',
       });
       st.limitRemaining = r.remaining;
-      st.durationUntilReset = { $typeName: 'google.protobuf.Duration', seconds: BigInt(r.resetSeconds), nanos: 0 };
+      // Envoy and upstream never see 0 here: at least one second.
+      st.durationUntilReset = {
+        $typeName: 'google.protobuf.Duration',
+        seconds: BigInt(Math.max(1, r.resetSeconds)),
+        nanos: 0,
+      };
       const over = r.over && !s.limit.shadowMode;
       st.code = over ? RateLimitResponse_Code.OVER_LIMIT : RateLimitResponse_Code.OK;
       if (s.limit.quotaMode) {

@@ -82,7 +82,7 @@ export function fixedWindowExpireSeconds(hit: Hit): number {
 export function fixedWindowResult(hit: Hit, count: number): HitResult {
   const endMs = (hit.window.startSeconds + hit.window.lengthSeconds) * 1000;
   return {
-    over: hit.limit === 0 || count > hit.limit,
+    over: count > hit.limit, // envoyproxy: a count equal to the limit is still OK; 0 hits on a 0 limit too
     remaining: Math.max(0, hit.limit - count),
     // = len - now % len for epoch-aligned windows, like envoyproxy: between 1 and len.
     resetSeconds: Math.max(1, ceilSeconds(endMs - Math.floor(hit.nowMs))),

@@ -153,4 +153,21 @@ describe.skipIf(!available)(available ? 'RedisStore round trips' : `skipped: ${r
     expect(await store.connection.get(`rt:rt_0_${start}`)).toBeNull();
     expect(await store.connection.exists(`rt:{rt_1_}sw:${start + 60}`, `rt:{rt_2_}tb:60`)).toBe(2);
   });
+
+  it('survives SCRIPT FLUSH (EVALSHA → NOSCRIPT → EVAL)', async () => {
+    const now = Date.now();
+    const mk = (algorithm: Algorithm): Hit => ({
+      key: `flush_${algorithm}_`,
+      algorithm,
+      limit: 10,
+      window: { startSeconds: Math.floor(now / 60_000) * 60, lengthSeconds: 60 },
+      hits: 1,
+      nowMs: now,
+    });
+    const hits = [mk('sliding_window'), mk('token_bucket')];
+    await store.apply(hits);
+    await store.connection.script('FLUSH');
+    const res = await store.apply(hits);
+    expect(res.map((r) => r.remaining)).toEqual([8, 8]);
+  });
 });

@@ -96,10 +96,11 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'fixed: limit 0 is always over, also with hits=0',
+    name: 'fixed: limit 0 rejects every hit; a 0-hit check stays OK (as upstream)',
     steps: [
-      { hits: [[fw, 0, 60, 0, 1_000]], expect: [R(true, 0, 59)] },
+      { hits: [[fw, 0, 60, 0, 1_000]], expect: [R(false, 0, 59)] },
       { hits: [[fw, 0, 60, 1, 1_000]], expect: [R(true, 0, 59)] },
+      { hits: [[fw, 0, 60, 0, 1_000]], expect: [R(true, 0, 59)] },
     ],
   },
   {

@@ -52,7 +52,7 @@ export interface CounterStore {
  *   `hits` tokens are available; only allowed hits take tokens. remaining = whole tokens left.
  *   resetSeconds = ceil(time until `hits` tokens are available) when over, else time until full.
  *   Atomic (Lua), one key holding the theoretical arrival time.
- * - hits = 0 never changes a counter: it reports the state (over when the limit is 0 or the
- *   counter is already past it).
+ * - hits = 0 never changes a counter: it reports the state (fixed_window: over when the counter
+ *   is already past the limit, as upstream; the others: over when the limit is 0 or used up).
  * - limit = 0: every hit > 0 is over.
  */

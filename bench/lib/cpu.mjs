@@ -1,0 +1,63 @@
+// CPU accounting from /proc (Linux): CPU seconds used by a process group (a service with its
+// cluster workers, redis-server, ...) and the machine's busy time, so a bench can say where the
+// cores went during a run.
+import fs from 'node:fs';
+import os from 'node:os';
+
+const TICK = 100; // USER_HZ: clock ticks per second in /proc (100 on every Linux we run on)
+
+/** CPU seconds (user + system) of every live process whose process group is `pgid`. */
+export function groupCpuSeconds(pgid) {
+  let ticks = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // f[0] state, f[1] ppid, f[2] pgrp, ..., f[11] utime, f[12] stime
+    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / TICK;
+}
+
+/** Machine-wide CPU times from /proc/stat: { busy, total } in seconds (all cores summed). */
+export function machineCpuSeconds() {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const v = line.split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice (guest* already in user)
+  const idle = v[3] + v[4];
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / TICK, total: total / TICK };
+}
+
+/**
+ * Starts measuring: `groups` maps a label to a process-group id. stop() returns, per label, the
+ * cores used on average (CPU seconds / wall seconds), plus `machine` (busy cores) and `wallS`.
+ */
+export function startCpuMeter(groups) {
+  const t0 = performance.now();
+  const m0 = machineCpuSeconds();
+  const g0 = Object.fromEntries(Object.entries(groups).map(([k, pgid]) => [k, groupCpuSeconds(pgid)]));
+  return {
+    stop() {
+      const wallS = (performance.now() - t0) / 1000;
+      const m1 = machineCpuSeconds();
+      const out = { wallS, machine: (m1.busy - m0.busy) / wallS, cores: os.cpus().length };
+      for (const [k, pgid] of Object.entries(groups)) out[k] = (groupCpuSeconds(pgid) - g0[k]) / wallS;
+      return out;
+    },
+  };
+}
+
+/** "AMD EPYC" etc.: the first "model name" of /proc/cpuinfo (os.cpus() as a fallback). */
+export function cpuModel() {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return m[1].trim();
+  } catch {}
+  return os.cpus()[0]?.model ?? 'unknown';
+}

@@ -1,0 +1,480 @@
+#!/usr/bin/env node
+// Benchmark of ratelimit-service's ShouldRateLimit (gRPC) under h2load, against a no-op gRPC server
+// on the same stack (@grpc/grpc-js), with a real Redis. Prints a markdown table (requests/s, p50,
+// p99, ratio to the no-op) and a verdict against the targets:
+//   - throughput >= 0.75 x the no-op server's at the same concurrency, with real Redis;
+//   - p99 < 5 ms at concurrency 16;
+//   - --workers 2 serves more than --workers 1.
+//
+//   npm run build && node bench/ratelimit-service.mjs [--duration 10] [--warmup 2]
+//     [--concurrency 16,64] [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE]
+//
+// What runs: one redis-server (free port, no persistence); the no-op server
+// (bench/lib/noop-grpc-server.mjs, one process); then ratelimit-service from a snapshot of dist/
+// with --redis, once per --workers value. Each (target, concurrency) gets one h2load run of
+// --warmup + --duration seconds with `-t 1` (one h2load thread: the machine may have few cores, and
+// h2load needs one of them), over --connections HTTP/2 connections carrying concurrency/connections
+// streams each. That mimics Envoy, which keeps one HTTP/2 connection per worker thread to a gRPC
+// cluster and multiplexes every concurrent call on it (4 connections = an Envoy with 4 workers).
+//
+// h2load only sees HTTP statuses (a gRPC error is an HTTP 200 with grpc-status in the trailers), so
+// before each load run one real @grpc/grpc-js call must answer OK (for ratelimit-service: overall
+// code OK with both descriptors matched and counted), and after it the service's
+// ratelimit_calls_total must have grown by at least h2load's count with no non-OK code, and Redis
+// must have received an INCRBY per limited descriptor.
+//
+// --cpu-prof DIR runs the service under `node --cpu-prof` (profiles of every process into DIR) and
+// prints the top self-time functions; numbers are then a little lower (profiler overhead).
+//
+// Every process runs in its own process group and is killed at the end, on failure or on Ctrl-C;
+// each h2load run has a hard time limit and the whole bench a deadline.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { cpuModel, startCpuMeter } from './lib/cpu.mjs';
+import { cpuProfilesIn, summariseCpuProfiles } from './lib/cpuprofile.mjs';
+import { grpcUnaryCall } from './lib/grpc-call.mjs';
+import { GRPC_REQUEST_HEADERS, writeGrpcBody } from './lib/grpc-frame.mjs';
+import { h2loadVersion, runH2load } from './lib/h2load.mjs';
+import { fmt, markdownTable } from './lib/markdown.mjs';
+import { startNoopGrpcServer } from './lib/noop-grpc-server.mjs';
+import {
+  freePort,
+  httpGet,
+  installCleanup,
+  spawnTracked,
+  stopProcess,
+  waitForHttp200,
+  waitForTcp,
+  waitUntil,
+} from './lib/processes.mjs';
+import { metricByLabel, metricSum } from './lib/prometheus.mjs';
+import { commandCalls, redisVersion, startRedis } from './lib/redis.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MAIN_REL = 'dist/ratelimit-service/src/main.js';
+const RLS_PB_REL = 'dist/common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+const METHOD = '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit';
+const HOST = '127.0.0.1';
+const TARGET_RATIO = 0.75;
+const TARGET_P99_MS = 5;
+const TARGET_P99_AT = 16;
+
+// ---------------------------------------------------------------------------------------------
+// Flags.
+function parseArgs(argv) {
+  const o = { duration: 10, warmup: 2, concurrency: [16, 64], connections: 4, workers: [1, 2] };
+  const list = (v) => v.split(',').map((x) => Number(x.trim()));
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s);
+    const value = () => inline ?? argv[++i];
+    if (flag === '--duration') o.duration = Number(value());
+    else if (flag === '--warmup') o.warmup = Number(value());
+    else if (flag === '--concurrency') o.concurrency = list(value());
+    else if (flag === '--connections') o.connections = Number(value());
+    else if (flag === '--workers') o.workers = list(value());
+    else if (flag === '--cpu-prof') o.cpuProf = path.resolve(value());
+    else if (flag === '--json') o.json = path.resolve(value());
+    else if (flag === '-h' || flag === '--help') {
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0]);
+      process.exit(0);
+    } else usage(`unknown argument ${argv[i]}`);
+  }
+  const posInt = (n) => Number.isInteger(n) && n > 0;
+  if (!posInt(o.duration) || !(Number.isInteger(o.warmup) && o.warmup >= 0)) usage('bad --duration/--warmup');
+  if (!posInt(o.connections)) usage('bad --connections');
+  if (!o.concurrency.every(posInt) || !o.workers.every(posInt)) usage('bad --concurrency/--workers');
+  for (const c of o.concurrency) {
+    if (c % o.connections !== 0 && c >= o.connections)
+      usage(`concurrency ${c} is not a multiple of --connections ${o.connections}`);
+  }
+  return o;
+}
+function usage(msg) {
+  console.error(
+    `bench/ratelimit-service.mjs: ${msg}\nusage: node bench/ratelimit-service.mjs [--duration S] [--warmup S] [--concurrency 16,64] [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE]`,
+  );
+  process.exit(2);
+}
+const opts = parseArgs(process.argv.slice(2));
+
+for (const rel of [MAIN_REL, RLS_PB_REL]) {
+  if (!fs.existsSync(path.join(ROOT, rel))) {
+    console.error(`${rel} is missing: run \`npm run build\` first`);
+    process.exit(2);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporary folder and cleanup; a deadline on the whole bench.
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'aigw-bench-rls-'));
+installCleanup(() => fs.rmSync(TMP, { recursive: true, force: true }));
+const perRunS = opts.warmup + opts.duration + 10;
+const deadlineMs = (60 + perRunS * opts.concurrency.length * (1 + opts.workers.length)) * 1000;
+setTimeout(() => {
+  console.error(`\nbench deadline of ${deadlineMs / 1000} s passed; stopping`);
+  process.exit(1);
+}, deadlineMs).unref();
+
+// A snapshot of the build, so that an `npm run build` elsewhere cannot swap files under a run.
+const APP = path.join(TMP, 'app');
+fs.cpSync(path.join(ROOT, 'dist'), path.join(APP, 'dist'), { recursive: true });
+fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(APP, 'package.json'));
+fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(APP, 'node_modules'), 'dir');
+
+// ---------------------------------------------------------------------------------------------
+// Config and request. The config has the shape `gen build` emits (a `limit: <name>` root per limit,
+// nested per key): limits of 1e9 per unit so that nothing is ever over, and every call goes all the
+// way (match, Redis INCRBY+EXPIRE per descriptor, response).
+const CONFIG = `# ratelimit-service bench: nothing is ever over its limit.
+domain: bench
+descriptors:
+  - key: limit
+    value: client-per-minute
+    descriptors:
+      - key: client
+        rate_limit: { unit: minute, requests_per_unit: 1000000000 }
+  - key: limit
+    value: tenant-daily
+    descriptors:
+      - key: tenant
+        value: support
+        rate_limit: { unit: day, requests_per_unit: 2000000000 }
+      - key: tenant
+        rate_limit: { unit: day, requests_per_unit: 1000000000 }
+  - key: limit
+    value: tenant-model-tokens-daily
+    descriptors:
+      - key: tenant
+        descriptors:
+          - key: model
+            shadow_mode: true
+            rate_limit: { unit: day, requests_per_unit: 1000000000 }
+  - key: limit
+    value: agents-per-ip
+    descriptors:
+      - key: remote_address
+        rate_limit: { unit: minute, requests_per_unit: 1000000000 }
+`;
+const CONFIG_DIR = path.join(TMP, 'config');
+fs.mkdirSync(CONFIG_DIR);
+fs.writeFileSync(path.join(CONFIG_DIR, 'bench.yaml'), CONFIG);
+
+const rls = await import(pathToFileURL(path.join(APP, RLS_PB_REL)).href);
+/** What Envoy sends for a request of client app-07 of tenant hr (two rate_limits actions). */
+const REQUEST = create(rls.RateLimitRequestSchema, {
+  domain: 'bench',
+  descriptors: [
+    {
+      entries: [
+        { key: 'limit', value: 'client-per-minute' },
+        { key: 'client', value: 'app-07' },
+      ],
+    },
+    {
+      entries: [
+        { key: 'limit', value: 'tenant-daily' },
+        { key: 'tenant', value: 'hr' },
+      ],
+    },
+  ],
+});
+const REQUEST_BYTES = toBinary(rls.RateLimitRequestSchema, REQUEST);
+const BODY = writeGrpcBody(path.join(TMP, 'request.grpc'), REQUEST_BYTES);
+const LIMITED_DESCRIPTORS = REQUEST.descriptors.length;
+
+// ---------------------------------------------------------------------------------------------
+// Checks of real calls.
+async function checkNoop(port) {
+  const r = await grpcUnaryCall({ port, path: METHOD, requestBytes: REQUEST_BYTES });
+  if (r.code !== 0) throw new Error(`no-op server answered ${r.codeName}: ${r.details}`);
+  return 'OK';
+}
+
+async function checkService(port) {
+  const r = await grpcUnaryCall({ port, path: METHOD, requestBytes: REQUEST_BYTES });
+  if (r.code !== 0) throw new Error(`ratelimit-service answered gRPC ${r.codeName}: ${r.details}`);
+  const res = fromBinary(rls.RateLimitResponseSchema, r.response);
+  const OK = rls.RateLimitResponse_Code.OK;
+  const problems = [];
+  if (res.overallCode !== OK) problems.push(`overall_code ${rls.RateLimitResponse_Code[res.overallCode]}`);
+  if (res.statuses.length !== LIMITED_DESCRIPTORS) problems.push(`${res.statuses.length} statuses`);
+  res.statuses.forEach((s, i) => {
+    if (s.code !== OK) problems.push(`status ${i}: ${rls.RateLimitResponse_Code[s.code]}`);
+    if (!s.currentLimit) problems.push(`status ${i}: no current_limit (descriptor not matched)`);
+    else if (s.limitRemaining >= s.currentLimit.requestsPerUnit) problems.push(`status ${i}: not counted`);
+  });
+  if (problems.length) throw new Error(`ratelimit-service's answer is not a counted OK: ${problems.join('; ')}`);
+  return `OK (remaining ${res.statuses.map((s) => s.limitRemaining).join(', ')})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service.
+async function startService(workers, redisUrl) {
+  const grpcPort = await freePort(HOST);
+  let httpPort = await freePort(HOST);
+  while (httpPort === grpcPort) httpPort = await freePort(HOST);
+  const nodeArgs = [];
+  if (opts.cpuProf) {
+    const dir = path.join(opts.cpuProf, `workers-${workers}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
+  }
+  const args = [
+    ...nodeArgs,
+    path.join(APP, MAIN_REL),
+    '--config',
+    CONFIG_DIR,
+    '--redis',
+    redisUrl,
+    '--grpc-port',
+    String(grpcPort),
+    '--http-port',
+    String(httpPort),
+    '--host',
+    HOST,
+    '--workers',
+    String(workers),
+  ];
+  let serving = 0;
+  const child = spawnTracked(process.execPath, args, {
+    name: `ratelimit-service --workers ${workers}`,
+    cwd: APP,
+    env: { ...process.env, LOG_LEVEL: 'info' },
+    onLine: (line) => {
+      if (line.includes('"msg":"serving"')) serving++;
+    },
+  });
+  const opt = { child, timeoutMs: 20_000 };
+  await waitForHttp200(`http://${HOST}:${httpPort}/readyz`, opt);
+  // With --workers, /readyz turns 200 once every worker has loaded its config, which happens before
+  // the worker binds the gRPC port: wait for every worker's "serving" line too, so that all of them
+  // take connections from the start.
+  await waitUntil(`${workers} worker(s) serving gRPC`, () => serving >= workers, opt);
+  await waitForTcp(HOST, grpcPort, opt);
+  return {
+    grpcPort,
+    httpPort,
+    child,
+    metrics: async () => {
+      const r = await httpGet(`http://${HOST}:${httpPort}/metrics`, 5000);
+      if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
+      return r.body;
+    },
+    // SIGTERM lets it (and, with --cpu-prof, every worker) write its profile before exiting.
+    stop: () => stopProcess(child, { graceMs: 10_000 }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One load run.
+async function load(target, port, concurrency, pgids) {
+  const clients = Math.min(opts.connections, concurrency);
+  const streams = concurrency / clients;
+  const meter = startCpuMeter(pgids);
+  const r = await runH2load({
+    url: `http://${HOST}:${port}${METHOD}`,
+    clients,
+    streams,
+    threads: 1,
+    durationS: opts.duration,
+    warmupS: opts.warmup,
+    bodyFile: BODY,
+    headers: GRPC_REQUEST_HEADERS,
+    logFile: path.join(TMP, `h2load-${target}-${concurrency}.tsv`),
+  });
+  const cpu = meter.stop();
+  console.error(
+    `  c=${concurrency} (${clients} conn × ${streams} streams): ${fmt(r.reqPerSec)} req/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms; ` +
+      `CPU cores: ${Object.entries(cpu)
+        .filter(([k]) => !['wallS', 'cores'].includes(k))
+        .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+        .join(', ')}`,
+  );
+  return { clients, streams, ...r, cpu };
+}
+
+// ---------------------------------------------------------------------------------------------
+async function main() {
+  const [h2v, rv] = await Promise.all([h2loadVersion(), redisVersion()]);
+  if (!h2v) throw new Error('h2load is missing (apt-get install nghttp2-client)');
+  if (!rv) throw new Error('redis-server is missing');
+  const machine = {
+    cores: os.cpus().length,
+    cpu: cpuModel(),
+    memGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    redis: rv,
+    h2load: h2v,
+  };
+  console.error(
+    `machine: ${machine.cores} cores (${machine.cpu}), ${fmt(machine.memGiB, 1)} GiB, Node ${machine.node}, Redis ${machine.redis}, h2load ${machine.h2load}`,
+  );
+  console.error(
+    `request: ${REQUEST_BYTES.length} bytes protobuf (${fs.statSync(BODY).size} framed); ${opts.warmup} s warm-up + ${opts.duration} s per run`,
+  );
+
+  const redisDir = path.join(TMP, 'redis');
+  fs.mkdirSync(redisDir);
+  const redis = await startRedis({ dir: redisDir, host: HOST });
+  console.error(`redis-server on ${redis.url}`);
+  const rows = [];
+  const problems = [];
+
+  // The no-op baseline.
+  {
+    const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
+    console.error(`no-op gRPC server on port ${noop.port}`);
+    for (const c of opts.concurrency) {
+      const check = await checkNoop(noop.port);
+      const r = await load('noop', noop.port, c, { noop: noop.child.pid, redis: redis.child.pid });
+      rows.push({ target: 'no-op gRPC server', key: 'noop', workers: 1, concurrency: c, check, ...r });
+    }
+    await noop.stop();
+  }
+
+  // ratelimit-service with Redis.
+  for (const w of opts.workers) {
+    const svc = await startService(w, redis.url);
+    console.error(`ratelimit-service --workers ${w}: gRPC ${svc.grpcPort}, HTTP ${svc.httpPort}`);
+    for (const c of opts.concurrency) {
+      const check = await checkService(svc.grpcPort);
+      const m0 = await svc.metrics();
+      const s0 = await redis.info('commandstats');
+      const r = await load(`rls-w${w}`, svc.grpcPort, c, { service: svc.child.pid, redis: redis.child.pid });
+      const m1 = await svc.metrics();
+      const s1 = await redis.info('commandstats');
+      const ok =
+        metricSum(m1, 'ratelimit_calls_total', { code: 'OK' }) - metricSum(m0, 'ratelimit_calls_total', { code: 'OK' });
+      const codes0 = metricByLabel(m0, 'ratelimit_calls_total', 'code');
+      const codes1 = metricByLabel(m1, 'ratelimit_calls_total', 'code');
+      const notOk = Object.entries(codes1)
+        .filter(([code]) => code !== 'OK')
+        .map(([code, n]) => [code, n - (codes0[code] ?? 0)])
+        .filter(([, n]) => n > 0);
+      const incrby = commandCalls(s1, 'incrby') - commandCalls(s0, 'incrby');
+      const overLimit =
+        metricSum(m1, 'ratelimit_descriptor_decisions_total', { decision: 'over_limit' }) -
+        metricSum(m0, 'ratelimit_descriptor_decisions_total', { decision: 'over_limit' });
+      const verified = { grpcOk: ok, notOk, incrby, overLimit, measured: r.requests.succeeded };
+      console.error(
+        `    service counted ${fmt(ok)} gRPC OK calls (h2load measured ${fmt(r.requests.succeeded)} + warm-up), ` +
+          `${notOk.length ? `non-OK: ${notOk.map(([k, n]) => `${k}=${n}`).join(', ')}` : 'no non-OK'}, ` +
+          `Redis INCRBY +${fmt(incrby)} (${fmt(incrby / (ok || 1), 2)} per call), over_limit +${overLimit}`,
+      );
+      if (notOk.length) problems.push(`--workers ${w} c=${c}: non-OK gRPC codes ${JSON.stringify(notOk)}`);
+      if (ok < r.requests.succeeded)
+        problems.push(`--workers ${w} c=${c}: service counted ${ok} OK calls < h2load's ${r.requests.succeeded}`);
+      if (incrby < ok * LIMITED_DESCRIPTORS * 0.99)
+        problems.push(`--workers ${w} c=${c}: only ${incrby} Redis INCRBY for ${ok} calls`);
+      if (overLimit > 0) problems.push(`--workers ${w} c=${c}: ${overLimit} descriptors over limit`);
+      rows.push({
+        target: 'ratelimit-service + Redis',
+        key: `rls-w${w}`,
+        workers: w,
+        concurrency: c,
+        check,
+        verified,
+        ...r,
+      });
+    }
+    await svc.stop();
+  }
+  await redis.stop();
+
+  // Report.
+  const noopAt = (c) => rows.find((r) => r.key === 'noop' && r.concurrency === c);
+  const table = markdownTable(
+    [
+      'target',
+      'workers',
+      'concurrency (conn × streams)',
+      'requests/s',
+      'p50 ms',
+      'p99 ms',
+      'ratio to no-op',
+      'CPU cores: server / redis / machine',
+    ],
+    rows.map((r) => [
+      r.target,
+      r.key === 'noop' ? '–' : r.workers,
+      `${r.concurrency} (${r.clients} × ${r.streams})`,
+      fmt(r.reqPerSec),
+      fmt(r.latency.p50, 2),
+      fmt(r.latency.p99, 2),
+      r.key === 'noop' ? '1.00' : fmt(r.reqPerSec / noopAt(r.concurrency).reqPerSec, 2),
+      `${fmt(r.cpu.noop ?? r.cpu.service, 2)} / ${fmt(r.cpu.redis, 2)} / ${fmt(r.cpu.machine, 2)}`,
+    ]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+
+  const verdict = [];
+  const rlsRows = rows.filter((r) => r.key !== 'noop');
+  for (const r of rlsRows) {
+    const ratio = r.reqPerSec / noopAt(r.concurrency).reqPerSec;
+    verdict.push(
+      `- throughput, --workers ${r.workers}, c=${r.concurrency}: ${fmt(ratio, 2)} × no-op → ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (target ≥ ${TARGET_RATIO})`,
+    );
+  }
+  for (const r of rlsRows.filter((x) => x.concurrency === TARGET_P99_AT)) {
+    verdict.push(
+      `- p99 at c=${TARGET_P99_AT}, --workers ${r.workers}: ${fmt(r.latency.p99, 2)} ms → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
+    );
+  }
+  if (opts.workers.length > 1) {
+    const [w1, ...more] = [...opts.workers].sort((a, b) => a - b);
+    for (const c of opts.concurrency) {
+      const base = rlsRows.find((r) => r.workers === w1 && r.concurrency === c);
+      for (const w of more) {
+        const r = rlsRows.find((x) => x.workers === w && x.concurrency === c);
+        const f = r.reqPerSec / base.reqPerSec;
+        verdict.push(
+          `- scaling, c=${c}: --workers ${w} = ${fmt(f, 2)} × --workers ${w1} → ${f >= 1.1 ? 'SCALES' : 'DOES NOT SCALE'} (> 1.1 counted as scaling; ideal ${w / w1}, but see the CPU column)`,
+        );
+      }
+    }
+  }
+  verdict.push(
+    `- gRPC checks: ${problems.length ? `PROBLEMS: ${problems.join('; ')}` : 'every run preceded by a real OK call; the service counted only OK calls, at least as many as h2load, and 2 Redis INCRBY per call; nothing over limit'}`,
+  );
+
+  let profile = '';
+  if (opts.cpuProf) {
+    for (const w of opts.workers) {
+      const files = cpuProfilesIn(path.join(opts.cpuProf, `workers-${w}`));
+      if (!files.length) continue;
+      const s = summariseCpuProfiles(files);
+      profile += `\nCPU profile, --workers ${w} (${files.length} process(es), busy ${fmt(s.busyMs / 1000, 1)} s, idle ${fmt(s.idleMs / 1000, 1)} s):\n`;
+      profile += `  by package: ${s.categories
+        .slice(0, 12)
+        .map((c) => `${c.name} ${fmt(c.share * 100, 1)}%`)
+        .join(', ')}\n  top self time:\n`;
+      for (const f of s.functions.slice(0, 25)) profile += `    ${fmt(f.share * 100, 1).padStart(5)}%  ${f.name}\n`;
+    }
+  }
+
+  const out = [
+    `machine: ${machine.cores} cores, ${machine.cpu}, ${fmt(machine.memGiB, 1)} GiB RAM, Node ${machine.node}, Redis ${machine.redis}, h2load ${machine.h2load} (-t 1)`,
+    `each run: ${opts.warmup} s warm-up + ${opts.duration} s measured, ${opts.connections} HTTP/2 connections; request = RateLimitRequest of ${REQUEST_BYTES.length} bytes (domain bench, 2 descriptors)`,
+    '',
+    table,
+    '',
+    'Verdict:',
+    ...verdict,
+    profile,
+  ].join('\n');
+  console.log(out);
+  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ machine, opts, rows, problems }, null, 2));
+  if (problems.length) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(),
+  (e) => {
+    console.error(`\nbench failed: ${e.stack ?? e}`);
+    process.exit(1);
+  },
+);
