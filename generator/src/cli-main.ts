@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { keyDigest, newApiKey } from '../../ext-authz/src/identity/api-keys.js';
 import { compileGateway } from './compile.js';
 import { loadGatewaySource } from './config/source.js';
 import { formatDiagnostic, GatewayError } from './errors.js';
@@ -13,6 +14,8 @@ const usage = `usage:
   gen build GATEWAY.yaml [--out DIR]     compile into DIR (default out/): envoy/, ratelimit/, ext-authz/
   gen validate GATEWAY.yaml              check a gateway file and everything it would generate
   gen validate --envoy ENVOY.yaml        strictly check any Envoy v3 bootstrap file
+  gen key create --client NAME [--expires DATE]
+                                         print a new API key (once) and the line for gateway.yaml
   gen --help`;
 
 class UsageError extends Error {}
@@ -57,6 +60,25 @@ function validate(args: string[]): number {
   return 0;
 }
 
+function key(args: string[]): number {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { client: { type: 'string' }, expires: { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (positionals[0] !== 'create' || positionals.length !== 1)
+    throw new UsageError('usage: gen key create --client NAME [--expires DATE]');
+  if (!values.client || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(values.client))
+    throw new UsageError('--client needs a client name like "hr-portal"');
+  if (values.expires !== undefined && Number.isNaN(Date.parse(values.expires)))
+    throw new UsageError(`--expires: not a date: "${values.expires}"`);
+  const k = newApiKey();
+  console.log(`API key for ${values.client} (shown once; give it to the client over a safe channel):\n\n  ${k}\n`);
+  console.log('Add to the client in gateway.yaml (only the digest is stored):\n');
+  console.log(`      - sha256: ${keyDigest(k)}${values.expires ? `\n        expires: ${values.expires}` : ''}`);
+  return 0;
+}
+
 export function main(argv: string[]): number {
   const [command, ...rest] = argv;
   try {
@@ -65,6 +87,8 @@ export function main(argv: string[]): number {
         return build(rest);
       case 'validate':
         return validate(rest);
+      case 'key':
+        return key(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -1,0 +1,29 @@
+// One JSON line per decision: who, what, the verdict and why, how long it took. Never a key, a
+// token or a header value.
+import type { Logger } from '../../common/service-runtime/index.js';
+import type { CheckInput, Decision } from './decision.js';
+
+export function auditDecision(
+  log: Logger,
+  input: CheckInput,
+  d: Decision,
+  latencyMs: number,
+  transport: 'grpc' | 'http',
+): void {
+  log.info('decision', {
+    request_id: input.requestId,
+    transport,
+    policy: input.policy,
+    method: input.method,
+    path: input.path.split('?')[0].slice(0, 256),
+    client: d.client,
+    tenant: d.tenant,
+    route: d.route,
+    model: d.model,
+    estimated_tokens: d.estimatedTokens,
+    decision: d.allow ? 'allow' : 'deny',
+    status: d.status,
+    reason: d.reason,
+    latency_ms: Math.round(latencyMs * 1000) / 1000,
+  });
+}

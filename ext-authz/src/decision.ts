@@ -1,0 +1,63 @@
+// What ext-authz answers, independent of the transport (Envoy gRPC, Envoy HTTP, nginx).
+
+export interface CheckInput {
+  method: string;
+  /** Path with query, as the client sent it. */
+  path: string;
+  host: string;
+  /** Lower-case header names. Envoy joins repeated headers with ","; other callers may pass several values. */
+  headers: Map<string, string[]>;
+  /** The request body when the route asked for it (Envoy with_request_body). */
+  body?: Uint8Array;
+  /** The policy named by the route (Envoy context_extensions "policy"). */
+  policy?: string;
+  requestId: string;
+  sourceIp: string;
+}
+
+export interface Decision {
+  allow: boolean;
+  /** HTTP status for a denial (401, 403, 400, 404, 413, 503); 200 on allow. */
+  status: number;
+  /** Short reason, safe for clients and logs. */
+  reason: string;
+  /** Upstream request headers to set (overwrite) on allow. */
+  setHeaders: [string, string][];
+  /** Upstream request headers to remove on allow. */
+  removeHeaders: string[];
+  /** Headers of the denial response (e.g. www-authenticate). */
+  responseHeaders: [string, string][];
+  /** Dynamic metadata for Envoy (rate-limit descriptors, access log). */
+  metadata: Record<string, string | number>;
+  client?: string;
+  tenant?: string;
+  route?: string;
+  model?: string;
+  estimatedTokens?: number;
+}
+
+export function deny(status: number, reason: string, extra: Partial<Decision> = {}): Decision {
+  return {
+    allow: false,
+    status,
+    reason,
+    setHeaders: [],
+    removeHeaders: [],
+    responseHeaders: [],
+    metadata: {},
+    ...extra,
+  };
+}
+
+/** The JSON body of a denial: OpenAI-style, so SDKs show the message. */
+export function denialBody(d: Decision): string {
+  const type =
+    d.status === 401
+      ? 'authentication_error'
+      : d.status === 403
+        ? 'permission_error'
+        : d.status >= 500
+          ? 'gateway_error'
+          : 'invalid_request_error';
+  return `${JSON.stringify({ error: { message: d.reason, type, code: d.status } })}\n`;
+}
