@@ -3,6 +3,11 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import {
+  Authorization,
+  type CheckRequest,
+  type CheckResponse,
+} from '../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
+import {
   RateLimitRequestSchema,
   type RateLimitResponse,
   RateLimitService,
@@ -60,5 +65,25 @@ export function rateLimitClient(port: number): RateLimitClient {
       rls.close();
       health.close();
     },
+  };
+}
+
+export interface AuthzClient {
+  check(req: CheckRequest, deadlineMs?: number): Promise<CheckResponse>;
+  close(): void;
+}
+
+export function authzClient(port: number): AuthzClient {
+  const Authz = grpc.makeGenericClientConstructor(grpcServiceDefinition(Authorization), 'Authorization');
+  const client = new Authz(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
+    Check(r: CheckRequest, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: CheckResponse) => void): void;
+    close(): void;
+  };
+  return {
+    check: (req, deadlineMs = 5000) =>
+      new Promise((resolve, reject) =>
+        client.Check(req, { deadline: Date.now() + deadlineMs }, (e, r) => (e ? reject(e) : resolve(r))),
+      ),
+    close: () => client.close(),
   };
 }

@@ -47,6 +47,7 @@ describe('parseJsonBody', () => {
     expect(parseJsonBody(bytes(text), 10).ok).toBe(true);
     expect(parseJsonBody(text, 9)).toEqual({ ok: false, reason: 'body larger than 9 bytes' });
     expect(parseJsonBody(bytes(text), 9)).toEqual({ ok: false, reason: 'body larger than 9 bytes' });
+    expect(parseJsonBody('{}', Number.NaN).ok).toBe(false);
     expect(parseJsonBody(`{"a":"${'x'.repeat(300_000)}"}`, 262_144)).toEqual({
       ok: false,
       reason: 'body larger than 262144 bytes',

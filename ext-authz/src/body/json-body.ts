@@ -41,11 +41,11 @@ export function parseJsonBody(bytes: Uint8Array | string, maxBytes: number): Par
   let text: string;
   if (typeof bytes === 'string') {
     // Each UTF-16 unit is at least one UTF-8 byte: a cheap rejection before measuring.
-    if (bytes.length > maxBytes || Buffer.byteLength(bytes, 'utf8') > maxBytes) return tooLarge(maxBytes);
+    if (!(bytes.length <= maxBytes && Buffer.byteLength(bytes, 'utf8') <= maxBytes)) return tooLarge(maxBytes);
     if (loneSurrogate.test(bytes)) return { ok: false, reason: 'body is not UTF-8' };
     text = bytes.charCodeAt(0) === 0xfeff ? bytes.slice(1) : bytes;
   } else {
-    if (bytes.byteLength > maxBytes) return tooLarge(maxBytes);
+    if (!(bytes.byteLength <= maxBytes)) return tooLarge(maxBytes); // a NaN limit rejects everything
     try {
       text = utf8.decode(bytes);
     } catch {

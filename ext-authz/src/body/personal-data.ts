@@ -47,11 +47,17 @@ const EMAIL =
 const FILE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'bmp', 'avif']);
 
 /**
- * Where a number may start: an optional "+" or "(", a digit, then at least 7 more number characters
- * (shorter cannot hold 8 digits). Not after a letter, digit, currency sign or one of _ + - . , / # @,
- * so digits inside ids, UUIDs, decimals, paths and amounts do not start a number.
+ * Where a number may start: an optional "+" or "(", a digit, and at least 7 more digits ahead, each
+ * after at most two separator characters (fewer cannot make a phone or a card). Separators: space
+ * (also no-break, thin and narrow no-break space), dash (also Unicode hyphens and en dash), dot,
+ * parentheses. Without "+", a
+ * separator within the first 8 digits or a run of 13+ digits: a plain 8–12 digit run (id,
+ * timestamp) is neither a phone nor a card. Not after a letter, digit, currency sign or one of
+ * _ + - . , / # @, so digits inside ids, UUIDs, decimals, paths and amounts do not start a number.
+ * Every lookaround is bounded: constant work per position.
  */
-const NUMBER_START = /(?<![\p{L}\p{N}\p{M}\p{Sc}_+\-.,/#@])[+(]?\d(?=[\d .()-]{7})/gu;
+const NUMBER_START =
+  /(?<![\p{L}\p{N}\p{M}\p{Sc}_+\-.,/#@])(?:\+\d|\(?\d(?=\d{0,6}[ .()\-\u00a0\u2009\u202f\u2010\u2011\u2013]|\d{12}))(?=(?:[ .()\-\u00a0\u2009\u202f\u2010\u2011\u2013]{0,2}\d){7})/gu;
 /** A number glued to a word on its right ("12d3", "4111…abc") is part of an id. */
 const WORD_CHAR = /[\p{L}\p{N}\p{M}_]/uy;
 
@@ -85,8 +91,9 @@ export function compilePersonalData(cfg: PersonalDataConfig): PersonalDataDetect
     if (!checks.some((c) => c.kind === kind)) checks.push({ name: nameIndex(kind), kind });
   }
   for (const [i, p] of (cfg.patterns ?? []).entries()) {
-    if (typeof p?.name !== 'string' || p.name === '')
+    if (typeof p?.name !== 'string' || p.name === '') {
       throw new Error(`personal_data.patterns[${i}]: a name is required`);
+    }
     let regex: RegExp;
     try {
       regex = new RegExp(p.regex, 'u');
@@ -202,8 +209,8 @@ const PHONE_MAX_GROUPS = 8;
 const CARD_MAX_GROUPS = 5;
 
 /**
- * Reads every number in `t` once. A number is digit groups joined by one space, dash or dot, or by
- * a parenthesised group ("(555) 123", "+44 (0)20"), optionally after a "+".
+ * Reads every number in `t` once. A number is digit groups joined by one separator (space, dash or
+ * dot) or by a parenthesised group ("(555) 123", "+44 (0)20"), optionally after a "+".
  */
 function findNumbers(t: string, needPhone: boolean, needCard: boolean): { phone: boolean; card: boolean } {
   let phone = false;
@@ -241,8 +248,8 @@ function findNumbers(t: string, needPhone: boolean, needCard: boolean): { phone:
       if (tail.length > CARD_MAX_GROUPS) tail.shift();
       if (!spanCard && endsWithCard(t, tail)) spanCard = true;
 
-      const s = t.charCodeAt(pos);
-      if ((s === SPACE || s === DASH || s === DOT) && startsGroup(t, pos + 1)) {
+      const s = separator(t.charCodeAt(pos));
+      if (s !== 0 && startsGroup(t, pos + 1)) {
         sep = s;
         pos++;
       } else if (startsGroup(t, pos) && (g.paren || t.charCodeAt(pos) === OPEN_PAREN)) {
@@ -260,6 +267,26 @@ function findNumbers(t: string, needPhone: boolean, needCard: boolean): { phone:
     if ((phone || !needPhone) && (card || !needCard)) break;
   }
   return { phone, card };
+}
+
+/** SPACE, DASH or DOT for a character that joins digit groups, else 0. */
+function separator(c: number): number {
+  switch (c) {
+    case SPACE:
+    case 0xa0: // no-break space
+    case 0x2009: // thin space
+    case 0x202f: // narrow no-break space
+      return SPACE;
+    case DASH:
+    case 0x2010: // hyphen
+    case 0x2011: // non-breaking hyphen
+    case 0x2013: // en dash
+      return DASH;
+    case DOT:
+      return DOT;
+    default:
+      return 0;
+  }
 }
 
 function isDigit(c: number): boolean {
@@ -285,12 +312,14 @@ function len(g: Group): number {
 /**
  * A card number ends at the newest group: one group of 13–19 digits, or 3–5 groups joined by
  * spaces or dashes, the first of 4 digits and the others of 3–6 (4-4-4-4, 4-6-5, 4-6-4,
- * 4-4-4-4-3), 13–19 digits in all; and the digits pass the Luhn check.
+ * 4-4-4-4-3), 13–19 digits in all, starting with 2–6 (the issuer digit of Visa, Mastercard,
+ * Amex, Discover, JCB, Diners, UnionPay: 13-digit millisecond timestamps start with 1); and the
+ * digits pass the Luhn check.
  */
 function endsWithCard(t: string, tail: Group[]): boolean {
   const last = tail[tail.length - 1];
   if (last.paren) return false;
-  if (len(last) >= 13 && len(last) <= 19) return luhn(t, tail, tail.length - 1);
+  if (len(last) >= 13 && len(last) <= 19) return issuer(t, last) && luhn(t, tail, tail.length - 1);
   if (len(last) < 3 || len(last) > 6) return false;
   let digits = len(last);
   for (let i = tail.length - 2; i >= 0; i--) {
@@ -300,9 +329,14 @@ function endsWithCard(t: string, tail: Group[]): boolean {
     digits += len(g);
     if (digits > 19) return false;
     const groups = tail.length - i;
-    if (groups >= 3 && len(g) === 4 && digits >= 13 && luhn(t, tail, i)) return true;
+    if (groups >= 3 && len(g) === 4 && digits >= 13 && issuer(t, g) && luhn(t, tail, i)) return true;
   }
   return false;
+}
+
+function issuer(t: string, first: Group): boolean {
+  const d = t.charCodeAt(first.start) - ZERO;
+  return d >= 2 && d <= 6;
 }
 
 /** Luhn check over the digits of tail[from..]. */
@@ -332,8 +366,9 @@ function luhn(t: string, tail: Group[], from: number): boolean {
  *   not recognised), every group of 2+ digits except a leading NANP "1" ("1-800-555-0199"), dots
  *   only in the NANP 3-3-4 form ("555.123.4567": rejects versions and IP addresses), not starting
  *   like a date (YYYY-MM-DD, DD.MM.YYYY, MM/DD shapes with plausible values), at most 8 groups.
- * Known misses and false positives: numbers with other separators ("030/1234567"), an extension
- * glued to the number, amounts grouped by spaces ("12 345 678") read as phones.
+ * Known misses: other separators ("030/1234567"), a number glued to a word ("Tel.+41…",
+ * "555-123-4567ext"), a plain run of digits without "+". Known false positives: amounts grouped
+ * by spaces ("12 345 678"), the space-separated tail of an id ("x41 44 668 18 00").
  */
 function isPhone(t: string, plus: boolean, head: Group[], count: number): boolean {
   if (count > PHONE_MAX_GROUPS) return false;

@@ -1,0 +1,124 @@
+// The ext-authz binary as Envoy meets it: a real process, real gRPC, the policy gen build wrote.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { exampleKeys } from '../../test/fixtures/example-keys.js';
+import { compileFile } from '../../test/support/compile-file.js';
+import { envoyCheckRequest } from '../../test/support/envoy-check.js';
+import { type AuthzClient, authzClient } from '../../test/support/grpc-clients.js';
+import { type ServiceProcess, startService } from '../../test/support/service-process.js';
+
+let dir: string;
+let policyFile: string;
+let proc: ServiceProcess;
+let client: AuthzClient;
+let policy: Record<string, unknown>;
+
+const execute = (key: string) =>
+  envoyCheckRequest({
+    path: '/execute',
+    policy: 'dispatch/execute-research',
+    headers: { authorization: `Bearer ${key}` },
+    body: { agent_type: 'coder' },
+  });
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authz-proc-'));
+  policyFile = path.join(dir, 'policy.yaml');
+  policy = parse(compileFile('examples/gateway.yaml').files.get('ext-authz/policy.yaml')!);
+  fs.writeFileSync(path.join(dir, 'openai-key'), 'sk-test-provider-key\n');
+  (policy.backends as { credential: Record<string, string> }[])[0].credential = {
+    file: path.join(dir, 'openai-key'),
+    header: 'authorization',
+    prefix: 'Bearer ',
+  };
+  fs.writeFileSync(policyFile, stringify(policy));
+  proc = await startService('ext-authz', ['--config', policyFile]);
+  client = authzClient(proc.grpcPort);
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await proc?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ext-authz process', () => {
+  it('allows and denies through CheckResponse, never an RPC error', async () => {
+    const allowed = await client.check(execute(exampleKeys['agents-service']));
+    expect(allowed.status?.code).toBe(0);
+    expect(allowed.httpResponse.case).toBe('okResponse');
+    const deniedRes = await client.check(execute('aigw_wrong'));
+    expect(deniedRes.status?.code).toBe(16);
+    expect(deniedRes.httpResponse.case).toBe('deniedResponse');
+  });
+
+  it('injects the provider key read from the mounted file', async () => {
+    const res = await client.check(
+      envoyCheckRequest({
+        path: '/v1/chat/completions',
+        policy: 'dispatch/chat-personal-data',
+        headers: { 'x-api-key': exampleKeys['support-bot'] },
+        body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] },
+      }),
+    );
+    const ok = res.httpResponse.value as { headers: { header?: { key: string; value: string } }[] };
+    expect(ok.headers.find((h) => h.header?.key === 'x-aigw-credential-openai')?.header?.value).toBe(
+      'Bearer sk-test-provider-key',
+    );
+  });
+
+  it('serves health, readiness and metrics', async () => {
+    const base = `http://127.0.0.1:${proc.httpPort}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/ext_authz_decisions_total\{route="execute",decision="allow",status="200"\} \d+/);
+    expect(metrics).toMatch(/ext_authz_check_duration_seconds_bucket/);
+  });
+
+  it('writes one JSON audit line per decision, without keys', async () => {
+    const lines = proc
+      .output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const decisions = lines.filter((l) => l.msg === 'decision');
+    expect(decisions.length).toBeGreaterThanOrEqual(3);
+    expect(decisions[0]).toMatchObject({
+      request_id: 'req-1',
+      client: 'agents-service',
+      tenant: 'platform',
+      route: 'execute',
+      decision: 'allow',
+      status: 200,
+    });
+    expect(typeof decisions[0].latency_ms).toBe('number');
+    for (const k of Object.values(exampleKeys)) expect(proc.output()).not.toContain(k);
+    expect(proc.output()).not.toContain('sk-test-provider-key');
+  });
+
+  it('reloads the policy, keeping the last good one when the new file is bad', async () => {
+    fs.writeFileSync(policyFile, 'version: 1\npolicies: [not, a, map]\n');
+    await waitFor(async () =>
+      (await (await fetch(`http://127.0.0.1:${proc.httpPort}/metrics`)).text()).includes(
+        'ext_authz_policy_loads_total{result="error"} 1',
+      ),
+    );
+    expect((await client.check(execute(exampleKeys['agents-service']))).status?.code).toBe(0);
+    const next = structuredClone(policy) as { clients: { name: string }[] };
+    next.clients = next.clients.filter((c) => c.name !== 'agents-service');
+    fs.writeFileSync(policyFile, stringify(next));
+    await waitFor(async () => (await client.check(execute(exampleKeys['agents-service']))).status?.code === 16);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
