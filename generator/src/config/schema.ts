@@ -427,6 +427,72 @@ export const gatewaySchema = {
         },
       },
     },
+    kubernetes: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How the gateway runs on Kubernetes (manifests/, kong/).',
+      properties: {
+        images: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Container images (defaults: the official Envoy and Redis images, and this project’s images at its version).',
+          properties: {
+            envoy: { type: 'string', minLength: 1 },
+            ext_authz: { type: 'string', minLength: 1 },
+            ratelimit: { type: 'string', minLength: 1 },
+            redis: { type: 'string', minLength: 1 },
+          },
+        },
+        resources: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'CPU and memory requests (limits: memory = request, no CPU limit) per component.',
+          properties: Object.fromEntries(
+            ['envoy', 'ext_authz', 'ratelimit', 'redis'].map((c) => [
+              c,
+              {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  cpu: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?m?$', 'x-hint': 'a CPU quantity like "250m" or "1"' },
+                  memory: { type: 'string', pattern: '^[0-9]+(Ki|Mi|Gi)$', 'x-hint': 'a memory quantity like "256Mi"' },
+                },
+              },
+            ]),
+          ),
+        },
+        max_replicas: { type: 'integer', minimum: 1, maximum: 1000, description: 'Autoscaling ceiling per component (default 3 × replicas).' },
+        ingress: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'An Ingress for ingress-nginx (auth-url to ext-authz) and the Gateway API objects.',
+          properties: {
+            host: { type: 'string', pattern: '^[a-z0-9.-]+$', 'x-hint': 'a host name' },
+            class: { type: 'string', minLength: 1, description: 'ingressClassName (default "nginx").' },
+            tls_secret: { ...name, description: 'Secret holding the TLS certificate for host.' },
+            gateway_class: { type: 'string', minLength: 1, description: 'gatewayClassName of the Gateway (default "envoy-gateway").' },
+          },
+        },
+        resource_quota: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'A ResourceQuota for the namespace.',
+          properties: {
+            cpu: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?m?$' },
+            memory: { type: 'string', pattern: '^[0-9]+(Ki|Mi|Gi)$' },
+          },
+        },
+        alerts: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Thresholds of the PrometheusRule alerts.',
+          properties: {
+            p95_latency: { ...duration, description: 'Alert when Envoy’s p95 request latency stays above this (default "10s").' },
+            token_budget_ratio: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Alert when a tenant has used this share of a token budget (default 0.9).' },
+          },
+        },
+      },
+    },
     services: {
       type: 'object',
       additionalProperties: false,

@@ -4,6 +4,7 @@ import { GatewayError } from '../errors.js';
 import { buildBackends } from './backends.js';
 import { BuildContext } from './context.js';
 import { buildDispatchGroups } from './dispatch.js';
+import { buildKubernetes } from './kubernetes.js';
 import { buildLimits } from './limits.js';
 import type { RawGateway } from './raw.js';
 import { buildRoutes } from './routes.js';
@@ -102,6 +103,7 @@ export function buildModel(src: GatewaySource): GatewayModel {
       patterns: raw.personal_data?.patterns ?? [],
     },
     services: buildServices(ctx, raw, namespace),
+    kubernetes: buildKubernetes(raw),
   };
   (raw.personal_data?.patterns ?? []).forEach((p, i) => {
     try {

@@ -75,6 +75,14 @@ export interface RawGateway {
   routes: RawRoute[];
   limits?: RawLimit[];
   personal_data?: { detect?: string[]; patterns?: { name: string; regex: string }[] };
+  kubernetes?: {
+    images?: Partial<Record<'envoy' | 'ext_authz' | 'ratelimit' | 'redis', string>>;
+    resources?: Partial<Record<'envoy' | 'ext_authz' | 'ratelimit' | 'redis', { cpu?: string; memory?: string }>>;
+    max_replicas?: number;
+    ingress?: { host?: string; class?: string; tls_secret?: string; gateway_class?: string };
+    resource_quota?: { cpu?: string; memory?: string };
+    alerts?: { p95_latency?: string; token_budget_ratio?: number };
+  };
   services?: {
     redis?: { url?: string; cluster?: string[]; password?: RawSecretRef; when_down?: 'error' | 'allow' | 'local' };
     ratelimit?: { domain?: string; address?: string; replicas?: number; timeout?: string; on_error?: 'deny' | 'allow' };

@@ -150,6 +150,17 @@ export interface Services {
   envoy: { replicas: number; adminPort: number; statsPort: number };
 }
 
+export type Component = 'envoy' | 'ext_authz' | 'ratelimit' | 'redis';
+
+export interface KubernetesSettings {
+  images: Record<Component, string>;
+  resources: Record<Component, { cpu: string; memory: string }>;
+  maxReplicas?: number;
+  ingress: { host?: string; class: string; tlsSecret?: string; gatewayClass: string };
+  resourceQuota?: { cpu?: string; memory?: string };
+  alerts: { p95LatencySeconds: number; tokenBudgetRatio: number };
+}
+
 export interface GatewayModel {
   name: string;
   namespace: string;
@@ -170,4 +181,5 @@ export interface GatewayModel {
   limits: Limit[];
   personalData: { detect: string[]; patterns: { name: string; regex: string }[] };
   services: Services;
+  kubernetes: KubernetesSettings;
 }
