@@ -4,6 +4,7 @@ import type { FlagSpec } from '../../common/service-runtime/index.js';
 export interface Settings {
   config: string;
   redis: string;
+  redisPassword: string;
   grpcPort: number;
   httpPort: number;
   host: string;

@@ -23,14 +23,28 @@ import { RateLimitCallError, RateLimitService } from './service.js';
 import type { Settings } from './settings.js';
 import { RateLimitStats } from './stats.js';
 import { MemoryStore } from './store/memory-store.js';
-import { RedisStore } from './store/redis-store.js';
+import { parseRedisSpec, RedisStore } from './store/redis-store.js';
 import type { CounterStore } from './store/store.js';
 
 export const serviceName = 'envoy.service.ratelimit.v3.RateLimitService';
 
 export function createStore(settings: Settings): CounterStore {
   if (!settings.redis) return new MemoryStore();
-  return RedisStore.fromUrl(settings.redis, { keyPrefix: '', commandTimeoutMs: settings.redisTimeoutMs });
+  const { urls, cluster } = parseRedisSpec(settings.redis);
+  return new RedisStore({ urls: urls.map((u) => withPassword(u, settings.redisPassword)), cluster, commandTimeoutMs: settings.redisTimeoutMs });
+}
+
+/** Puts a separately given password (or "user:password") into a Redis URL that has none. */
+export function withPassword(url: string, password: string): string {
+  if (!password) return url;
+  const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `redis://${url}`);
+  if (u.password) return url;
+  const i = password.indexOf(':');
+  if (i > 0) {
+    u.username = encodeURIComponent(password.slice(0, i));
+    u.password = encodeURIComponent(password.slice(i + 1));
+  } else u.password = encodeURIComponent(password);
+  return u.toString();
 }
 
 export async function startWorker(
