@@ -69,7 +69,9 @@ export class Checker {
   async check(input: CheckInput): Promise<Decision> {
     const rt = this.runtime();
     if (!rt) return deny(503, 'ext-authz has no policy loaded');
-    const named = input.policy ? rt.policy.policies[input.policy] : undefined;
+    // Own properties only: a policy named `constructor` or `__proto__` must not find Object's.
+    const named =
+      input.policy && Object.hasOwn(rt.policy.policies, input.policy) ? rt.policy.policies[input.policy] : undefined;
     if (!named) return deny(403, input.policy ? `unknown policy "${input.policy}"` : 'the route names no policy');
 
     let body: Record<string, unknown> | undefined;

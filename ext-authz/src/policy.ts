@@ -135,7 +135,7 @@ export function parsePolicy(text: string, file: string): Policy {
   for (const [name, p] of Object.entries(policy.policies)) {
     if ('dispatch' in p) {
       for (const m of p.dispatch.routes) {
-        const target = policy.policies[m.route];
+        const target = Object.hasOwn(policy.policies, m.route) ? policy.policies[m.route] : undefined;
         if (!target || 'dispatch' in target)
           throw new PolicyError(`${file}: policy ${name} dispatches to unknown route policy ${m.route}`);
       }

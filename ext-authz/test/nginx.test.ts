@@ -295,5 +295,6 @@ describe.skipIf(!nginxAvailable())(`ext-authz behind nginx auth_request ${nginxS
     expect(execute.status).toBe(500);
     expect([...got, ...got2]).toHaveLength(0);
     expect(nginx.errorLog()).toMatch(/connect\(\) failed \(111: Connection refused\)/);
+    expect(nginx.errorLog()).toContain('auth request unexpected status: 502');
   });
 });

@@ -72,7 +72,11 @@ beforeAll(async () => {
     prefix: 'Bearer ',
   };
   runtime = new PolicyRuntime(policy, MAX_BODY);
-  checker = new Checker(() => runtime, new UpstreamCredentials({ OPENAI_KEY: PROVIDER_SECRET }), () => NOW);
+  checker = new Checker(
+    () => runtime,
+    new UpstreamCredentials({ OPENAI_KEY: PROVIDER_SECRET }),
+    () => NOW,
+  );
 });
 
 afterAll(() => {
@@ -241,11 +245,6 @@ afterEach(async (ctx) => {
   await stillServes();
 });
 
-afterAll(() => {
-  // The leak guard really ran on the denials of this suite.
-  expect(denialsChecked).toBeGreaterThan(60);
-});
-
 // ---------------------------------------------------------------------------------------------
 
 describe('the baseline', () => {
@@ -407,7 +406,9 @@ describe('identity headers cannot be spoofed', () => {
   }
 
   it('on the anonymous route: all removed', async () => {
-    const set = expectScrubbed(ok(await check({ method: 'GET', path: '/v1/models', policy: 'models', headers: spoof })));
+    const set = expectScrubbed(
+      ok(await check({ method: 'GET', path: '/v1/models', policy: 'models', headers: spoof })),
+    );
     expect(set['x-aigw-client']).toBeUndefined();
     expect(set['x-aigw-route']).toBe('models');
   });
@@ -547,8 +548,16 @@ describe('path tricks do not change the decision', () => {
 
   it.each([
     ['the anonymous route', { method: 'GET', policy: 'models' }, 200],
-    ['an API-key route with its client', { policy: 'dispatch/execute-research', ...execute(bearer(exampleKeys['agents-service'])) }, 200],
-    ['an API-key route without credentials', { policy: 'dispatch/execute-research', body: { agent_type: 'research' } }, 401],
+    [
+      'an API-key route with its client',
+      { policy: 'dispatch/execute-research', ...execute(bearer(exampleKeys['agents-service'])) },
+      200,
+    ],
+    [
+      'an API-key route without credentials',
+      { policy: 'dispatch/execute-research', body: { agent_type: 'research' } },
+      401,
+    ],
     ['a route with the wrong client', { ...execute(bearer(exampleKeys['support-bot'])) }, 403],
     ['no policy', { method: 'GET', policy: undefined }, 403],
   ] as [string, Omit<EnvoyRequest, 'path'>, number][])('%s', async (_name, base, status) => {
@@ -718,7 +727,11 @@ describe('policy selection fails closed', () => {
   const key = bearer(exampleKeys['support-bot']);
 
   it('no policy → 403', async () => {
-    denied(await check({ path: '/v1/chat/completions', headers: key, body: chatBody() }), 403, 'the route names no policy');
+    denied(
+      await check({ path: '/v1/chat/completions', headers: key, body: chatBody() }),
+      403,
+      'the route names no policy',
+    );
     denied(await check({ path: '/v1/models', policy: '', method: 'GET' }), 403, 'the route names no policy');
   });
 
@@ -735,5 +748,11 @@ describe('policy selection fails closed', () => {
       expect(d, `policy "${name}"`).not.toBeInstanceOf(Error);
       denied(envoyCheckResponse(d as Decision), 403, `unknown policy "${name}"`);
     }
+  });
+});
+
+describe('the leak guard', () => {
+  it('ran on every denial of this suite (runs last)', () => {
+    expect(denialsChecked).toBeGreaterThan(60);
   });
 });
