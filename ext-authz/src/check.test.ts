@@ -268,4 +268,16 @@ describe('ext-authz decisions on the example policy', () => {
     expect(d.status).toBe(403);
     expect(d.body.error.message).toBe('client "support-bot" may not use this route');
   });
+
+  it('fails closed when a route that reads the body gets a POST without one', async () => {
+    const d = denied(
+      await check({
+        path: '/v1/chat/completions',
+        policy: 'chat-in-house',
+        headers: bearer(exampleKeys['agents-service']),
+      }),
+    );
+    expect(d.status).toBe(400);
+    expect(d.body.error.message).toBe('this route needs a JSON request body');
+  });
 });

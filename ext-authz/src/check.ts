@@ -10,7 +10,11 @@ import { ApiKeyStore } from './identity/api-keys.js';
 import { CredentialError, type Identity } from './identity/identity.js';
 import { JwksUnavailableError, JwtVerifier } from './identity/jwt.js';
 import type { DispatchPolicy, Policy, RoutePolicy } from './policy.js';
+import { type TokenQuota, TokenQuotaUnavailable } from './token-quota.js';
 import { CredentialUnavailable, type UpstreamCredentials } from './upstream-credentials.js';
+
+/** The value a descriptor entry gets when the request has none (as Envoy's metadata actions' default_value). */
+const missingValue = 'unknown';
 
 const realm = 'Bearer realm="ai-gateway"';
 const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -64,6 +68,8 @@ export class Checker {
     private readonly runtime: () => PolicyRuntime | undefined,
     private readonly credentials: UpstreamCredentials,
     private readonly now: () => number = Date.now,
+    /** Charges token quotas; without it token limits are not enforced (main.ts warns). */
+    private readonly tokenQuota?: TokenQuota,
   ) {}
 
   async check(input: CheckInput): Promise<Decision> {
@@ -116,7 +122,9 @@ export class Checker {
     // The body: model, personal data, tokens.
     let model: string | undefined;
     let tokens: number | undefined;
-    if (route.inspect_body && input.body && input.body.length > 0) {
+    const sendsBody = ['POST', 'PUT', 'PATCH'].includes(input.method.toUpperCase());
+    if (route.inspect_body && (sendsBody || (input.body && input.body.length > 0))) {
+      // Fail closed: a route whose checks read the body cannot be decided without it.
       const problem = readBody();
       if (problem) return problem;
     }
@@ -139,8 +147,7 @@ export class Checker {
     }
     // A client with a model list may use those models plus the ones the route serves to anybody.
     const clientModels = identity.id?.models ?? [];
-    const sendsBody = body !== undefined || ['POST', 'PUT', 'PATCH'].includes(input.method);
-    if (clientModels.length && route.model_field && sendsBody) {
+    if (clientModels.length && route.model_field && body !== undefined) {
       if (model === undefined) return deny(400, `the JSON body needs a "${route.model_field}" field`, who(identity.id));
       if (!modelAllowed(model, [clientModels, route.models])) {
         return deny(403, `model "${model}" is not allowed for client "${identity.id!.client}"`, {
@@ -148,6 +155,12 @@ export class Checker {
           model,
         });
       }
+    }
+
+    // Token quotas, charged on the estimate before the request is sent.
+    if (this.tokenQuota && route.token_limits.length && tokens) {
+      const charged = await this.chargeTokens(rt, route, identity.id, model, input.sourceIp, tokens);
+      if (charged) return { ...charged, ...who(identity.id), route: route.route, model, estimatedTokens: tokens };
     }
 
     // Allowed: tell the upstream who, and hand Envoy the provider keys.
@@ -190,6 +203,33 @@ export class Checker {
       model,
       estimatedTokens: tokens,
     };
+  }
+
+  /** A denial when a token quota is exceeded (or cannot be checked and on_error is deny). */
+  private async chargeTokens(
+    rt: PolicyRuntime,
+    route: RoutePolicy,
+    id: Identity | undefined,
+    model: string | undefined,
+    ip: string,
+    tokens: number,
+  ): Promise<Decision | undefined> {
+    const values: Record<string, string | undefined> = { client: id?.client, tenant: id?.tenant, model, ip };
+    const descriptors = route.token_limits.map((t) =>
+      t.descriptor.map((e) => ({ key: e.key, value: e.value ?? (values[e.from ?? ''] || missingValue) })),
+    );
+    try {
+      const r = await this.tokenQuota!.charge(rt.policy.domain, descriptors, tokens);
+      if (!r.over) return undefined;
+      return deny(429, `token quota exceeded (${r.exceeded}): this request is estimated at ${tokens} tokens`, {
+        responseHeaders: r.headers,
+      });
+    } catch (e) {
+      if (!(e instanceof TokenQuotaUnavailable)) throw e;
+      return rt.policy.token_quota?.on_error === 'allow'
+        ? undefined
+        : deny(503, 'token quotas cannot be checked right now');
+    }
   }
 
   private dispatch(

@@ -23,6 +23,7 @@ import { checkInputFromHttp, writeHttpDecision } from './http-check.js';
 import { loadPolicy } from './policy.js';
 import { type Settings, settingsSpec } from './settings.js';
 import { AuthzStats } from './stats.js';
+import { TokenQuota } from './token-quota.js';
 import { UpstreamCredentials } from './upstream-credentials.js';
 
 const serviceName = 'envoy.service.auth.v3.Authorization';
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
       log.error(runtime ? 'policy not loaded; keeping the last good one' : 'policy not loaded', { error: e.message });
     },
   });
-  const checker = new Checker(() => runtime, new UpstreamCredentials());
+  const tokenQuota = settings.ratelimit ? new TokenQuota(settings.ratelimit, settings.ratelimitTimeoutMs) : undefined;
+  const checker = new Checker(() => runtime, new UpstreamCredentials(), Date.now, tokenQuota);
 
   const decide = async (input: CheckInput, transport: 'grpc' | 'http'): Promise<Decision> => {
     const t0 = performance.now();
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
     await grpcServer.close();
     await http.close();
     runtime?.close();
+    tokenQuota?.close();
     process.exit(0);
   };
   process.once('SIGTERM', stop);

@@ -60,6 +60,8 @@ export interface Policy {
   jwt_providers: JwtProviderConfig[];
   backends: BackendCredential[];
   personal_data: { detect: ('email' | 'phone' | 'card')[]; patterns: { name: string; regex: string }[] };
+  /** What to do when the rate-limit service cannot be asked about token quotas. */
+  token_quota?: { on_error: 'deny' | 'allow' };
   policies: Record<string, RoutePolicy | DispatchPolicy>;
 }
 

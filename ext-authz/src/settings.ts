@@ -6,6 +6,8 @@ export interface Settings {
   httpPort: number;
   host: string;
   maxBodyBytes: number;
+  ratelimit: string;
+  ratelimitTimeoutMs: number;
 }
 
 export const settingsSpec: { [K in keyof Settings]: FlagSpec } = {
@@ -30,6 +32,20 @@ export const settingsSpec: { [K in keyof Settings]: FlagSpec } = {
     help: 'HTTP port (/check, /healthz, /readyz, /metrics).',
   },
   host: { flag: 'host', env: 'HOST', type: 'string', default: '0.0.0.0', help: 'Address to listen on.' },
+  ratelimit: {
+    flag: 'ratelimit',
+    env: 'RATELIMIT_ADDRESS',
+    type: 'string',
+    default: '',
+    help: 'host:port of the rate-limit service, to charge token quotas (routes with token limits).',
+  },
+  ratelimitTimeoutMs: {
+    flag: 'ratelimit-timeout-ms',
+    env: 'RATELIMIT_TIMEOUT_MS',
+    type: 'int',
+    default: 100,
+    help: 'Longest wait for a token-quota answer.',
+  },
   maxBodyBytes: {
     flag: 'max-body-bytes',
     env: 'MAX_BODY_BYTES',

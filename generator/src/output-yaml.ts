@@ -12,5 +12,11 @@ export function toYaml(value: unknown, header: string): string {
 
 /** Several objects as one multi-document YAML file (Kubernetes style), same rules as toYaml. */
 export function toYamlDocuments(values: unknown[], header: string): string {
-  return toYaml(values[0], header) + values.slice(1).map((v) => `---\n${stringify(v, { lineWidth: 0, aliasDuplicateObjects: false, indent: 2, indentSeq: true })}`).join('');
+  return (
+    toYaml(values[0], header) +
+    values
+      .slice(1)
+      .map((v) => `---\n${stringify(v, { lineWidth: 0, aliasDuplicateObjects: false, indent: 2, indentSeq: true })}`)
+      .join('')
+  );
 }

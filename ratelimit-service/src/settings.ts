@@ -31,6 +31,13 @@ export const settingsSpec: { [K in keyof Settings]: FlagSpec } = {
     default: '',
     help: 'redis://[user:pass@]host:port, rediss://…, or several comma-separated node URLs / redis+cluster://h1:p1,h2:p2 for a Cluster. Empty: in-memory (one process).',
   },
+  redisPassword: {
+    flag: 'redis-password',
+    env: 'REDIS_PASSWORD',
+    type: 'string',
+    default: '',
+    help: 'Redis password (or "user:password"), kept out of the URL: e.g. from a Kubernetes Secret.',
+  },
   grpcPort: {
     flag: 'grpc-port',
     env: 'GRPC_PORT',

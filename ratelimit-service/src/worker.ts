@@ -31,7 +31,11 @@ export const serviceName = 'envoy.service.ratelimit.v3.RateLimitService';
 export function createStore(settings: Settings): CounterStore {
   if (!settings.redis) return new MemoryStore();
   const { urls, cluster } = parseRedisSpec(settings.redis);
-  return new RedisStore({ urls: urls.map((u) => withPassword(u, settings.redisPassword)), cluster, commandTimeoutMs: settings.redisTimeoutMs });
+  return new RedisStore({
+    urls: urls.map((u) => withPassword(u, settings.redisPassword)),
+    cluster,
+    commandTimeoutMs: settings.redisTimeoutMs,
+  });
 }
 
 /** Puts a separately given password (or "user:password") into a Redis URL that has none. */

@@ -187,7 +187,7 @@ async function launch(dir: string, conf: (ports: NginxPorts) => string | { http:
   const text = typeof c === 'string' ? c : nginxConf(prefix, c.http);
   const confFile = path.join(dir, 'nginx.conf');
   fs.writeFileSync(confFile, text);
-  for (const d of ['logs', 'tmp']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true }); // nginx creates the *_temp_path leaves only
   const errorFile = path.join(dir, 'error.log');
   const earlyFile = path.join(dir, 'early-error.log');
   const accessFile = path.join(dir, 'access.log');

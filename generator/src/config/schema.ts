@@ -435,7 +435,8 @@ export const gatewaySchema = {
         images: {
           type: 'object',
           additionalProperties: false,
-          description: 'Container images (defaults: the official Envoy and Redis images, and this project’s images at its version).',
+          description:
+            'Container images (defaults: the official Envoy and Redis images, and this project’s images at its version).',
           properties: {
             envoy: { type: 'string', minLength: 1 },
             ext_authz: { type: 'string', minLength: 1 },
@@ -454,14 +455,23 @@ export const gatewaySchema = {
                 type: 'object',
                 additionalProperties: false,
                 properties: {
-                  cpu: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?m?$', 'x-hint': 'a CPU quantity like "250m" or "1"' },
+                  cpu: {
+                    type: 'string',
+                    pattern: '^[0-9]+(\\.[0-9]+)?m?$',
+                    'x-hint': 'a CPU quantity like "250m" or "1"',
+                  },
                   memory: { type: 'string', pattern: '^[0-9]+(Ki|Mi|Gi)$', 'x-hint': 'a memory quantity like "256Mi"' },
                 },
               },
             ]),
           ),
         },
-        max_replicas: { type: 'integer', minimum: 1, maximum: 1000, description: 'Autoscaling ceiling per component (default 3 × replicas).' },
+        max_replicas: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          description: 'Autoscaling ceiling per component (default 3 × replicas).',
+        },
         ingress: {
           type: 'object',
           additionalProperties: false,
@@ -470,7 +480,11 @@ export const gatewaySchema = {
             host: { type: 'string', pattern: '^[a-z0-9.-]+$', 'x-hint': 'a host name' },
             class: { type: 'string', minLength: 1, description: 'ingressClassName (default "nginx").' },
             tls_secret: { ...name, description: 'Secret holding the TLS certificate for host.' },
-            gateway_class: { type: 'string', minLength: 1, description: 'gatewayClassName of the Gateway (default "envoy-gateway").' },
+            gateway_class: {
+              type: 'string',
+              minLength: 1,
+              description: 'gatewayClassName of the Gateway (default "envoy-gateway").',
+            },
           },
         },
         resource_quota: {
@@ -487,8 +501,16 @@ export const gatewaySchema = {
           additionalProperties: false,
           description: 'Thresholds of the PrometheusRule alerts.',
           properties: {
-            p95_latency: { ...duration, description: 'Alert when Envoy’s p95 request latency stays above this (default "10s").' },
-            token_budget_ratio: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Alert when a tenant has used this share of a token budget (default 0.9).' },
+            p95_latency: {
+              ...duration,
+              description: 'Alert when Envoy’s p95 request latency stays above this (default "10s").',
+            },
+            token_budget_ratio: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: 1,
+              description: 'Alert when a tenant has used this share of a token budget (default 0.9).',
+            },
           },
         },
       },

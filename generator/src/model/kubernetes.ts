@@ -23,11 +23,13 @@ export function buildKubernetes(raw: RawGateway): KubernetesSettings {
   const k = raw.kubernetes ?? {};
   const components = Object.keys(defaultImages) as Component[];
   return {
-    images: Object.fromEntries(components.map((c) => [c, k.images?.[c] ?? defaultImages[c]])) as Record<Component, string>,
-    resources: Object.fromEntries(components.map((c) => [c, { ...defaultResources[c], ...k.resources?.[c] }])) as Record<
+    images: Object.fromEntries(components.map((c) => [c, k.images?.[c] ?? defaultImages[c]])) as Record<
       Component,
-      { cpu: string; memory: string }
+      string
     >,
+    resources: Object.fromEntries(
+      components.map((c) => [c, { ...defaultResources[c], ...k.resources?.[c] }]),
+    ) as Record<Component, { cpu: string; memory: string }>,
     maxReplicas: k.max_replicas,
     ingress: {
       host: k.ingress?.host,

@@ -112,6 +112,7 @@ export function authzPolicy(model: GatewayModel): Record<string, unknown> {
         forward_header: credentialHeader(b.name),
       })),
     personal_data: model.personalData,
+    token_quota: { on_error: model.services.ratelimit.onError },
     policies,
   };
 }
