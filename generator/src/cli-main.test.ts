@@ -22,44 +22,44 @@ afterEach(() => {
 });
 
 describe('gen', () => {
-  it('build writes the three outputs and exits 0', () => {
+  it('build writes the three outputs and exits 0', async () => {
     const dir = path.join(tmp, 'out');
-    expect(main(['build', path.join(root, 'examples/gateway.yaml'), '--out', dir])).toBe(0);
+    expect(await main(['build', path.join(root, 'examples/gateway.yaml'), '--out', dir])).toBe(0);
     expect(fs.readdirSync(dir).sort()).toEqual(['envoy', 'ext-authz', 'ratelimit']);
     expect(out.join('\n')).toMatch(/9 route\(s\)/);
   });
 
-  it('build of a bad file exits 1 with file:line:col messages, no stack trace, and writes nothing', () => {
+  it('build of a bad file exits 1 with file:line:col messages, no stack trace, and writes nothing', async () => {
     const dir = path.join(tmp, 'out');
-    expect(main(['build', path.join(root, 'test/errors/unknown-backend.yaml'), '--out', dir])).toBe(1);
+    expect(await main(['build', path.join(root, 'test/errors/unknown-backend.yaml'), '--out', dir])).toBe(1);
     expect(err[0]).toMatch(/unknown-backend\.yaml:\d+:\d+: routes\[1\]\.backend: unknown backend "lml"/);
     expect(err.join('\n')).not.toMatch(/\bat .*\.js:\d+/);
     expect(fs.existsSync(dir)).toBe(false);
   });
 
-  it('validate names a missing file', () => {
-    expect(main(['validate', path.join(tmp, 'nope.yaml')])).toBe(1);
+  it('validate names a missing file', async () => {
+    expect(await main(['validate', path.join(tmp, 'nope.yaml')])).toBe(1);
     expect(err[0]).toMatch(/nope\.yaml: cannot read file: ENOENT/);
   });
 
-  it('validate --envoy accepts a generated bootstrap and rejects an unknown field', () => {
+  it('validate --envoy accepts a generated bootstrap and rejects an unknown field', async () => {
     const dir = path.join(tmp, 'out');
-    main(['build', path.join(root, 'examples/minimal.yaml'), '--out', dir]);
+    await main(['build', path.join(root, 'examples/minimal.yaml'), '--out', dir]);
     const envoy = path.join(dir, 'envoy/envoy.yaml');
-    expect(main(['validate', '--envoy', envoy])).toBe(0);
+    expect(await main(['validate', '--envoy', envoy])).toBe(0);
     fs.writeFileSync(
       envoy,
       fs
         .readFileSync(envoy, 'utf8')
         .replace('stat_prefix: public', 'stat_prefix: public\n                stat_prefx: typo'),
     );
-    expect(main(['validate', '--envoy', envoy])).toBe(1);
+    expect(await main(['validate', '--envoy', envoy])).toBe(1);
     expect(err.join('\n')).toMatch(/unknown field "stat_prefx"/);
   });
 
-  it('usage errors exit 2', () => {
-    expect(main(['build'])).toBe(2);
-    expect(main(['frobnicate'])).toBe(2);
-    expect(main(['build', 'a.yaml', '--bogus'])).toBe(2);
+  it('usage errors exit 2', async () => {
+    expect(await main(['build'])).toBe(2);
+    expect(await main(['frobnicate'])).toBe(2);
+    expect(await main(['build', 'a.yaml', '--bogus'])).toBe(2);
   });
 });

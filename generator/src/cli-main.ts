@@ -1,26 +1,34 @@
 // gen: compiles a gateway.yaml into everything Envoy, the rate-limit service and ext-authz need.
+// Commands load what they need when they run (dynamic imports): start-up stays short, and
+// `gen --help` does not load the Envoy type registry or the Kubernetes schemas.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { keyDigest, newApiKey } from '../../ext-authz/src/identity/api-keys.js';
-import { compileGateway } from './compile.js';
-import { loadGatewaySource } from './config/source.js';
+import { EditError } from './commands/edit-gateway-error.js';
 import { formatDiagnostic, GatewayError } from './errors.js';
-import { validateEnvoyBootstrap } from './validate/envoy.js';
-import { formatProblem } from './validate/problem.js';
-import { writeOutputsAtomically } from './write.js';
 
 const usage = `usage:
   gen build GATEWAY.yaml [--out DIR]     compile into DIR (default out/): envoy/, ratelimit/, ext-authz/
   gen validate GATEWAY.yaml              check a gateway file and everything it would generate
   gen validate --envoy ENVOY.yaml        strictly check any Envoy v3 bootstrap file
+  gen init [FILE]                        write a commented gateway.yaml to start from
+  gen add-route FILE --name N --prefix P --backend B [--auth api-key|anonymous|jwt:P] …
+  gen secure FILE --route N (--api-key | --jwt P | --anonymous) [--clients …] [--tenants …]
+  gen explain FILE --request 'POST /v1/chat/completions model=gpt-4o key=…'
+  gen diff OLD.yaml NEW.yaml | gen diff NEW.yaml --out DIR
+  gen metrics URL… [--format table|json]  requests, denials, 429s, latency, tokens per tenant
+  gen up [FILE] [--base-port N]          run ext-authz + ratelimit-service (+ Envoy) locally
   gen key create --client NAME [--expires DATE]
                                          print a new API key (once) and the line for gateway.yaml
   gen --help`;
 
 class UsageError extends Error {}
 
-function build(args: string[]): number {
+const say = (line: string) => console.log(line);
+
+async function build(args: string[]): Promise<number> {
+  const { compileGateway } = await import('./compile.js');
+  const { loadGatewaySource } = await import('./config/source.js');
+  const { writeOutputsAtomically } = await import('./write.js');
   const { values, positionals } = parseArgs({
     args,
     options: { out: { type: 'string', short: 'o' } },
@@ -37,7 +45,10 @@ function build(args: string[]): number {
   return 0;
 }
 
-function validate(args: string[]): number {
+async function validate(args: string[]): Promise<number> {
+  const { parse: parseYaml } = await import('yaml');
+  const { validateEnvoyBootstrap } = await import('./validate/envoy.js');
+  const { formatProblem } = await import('./validate/problem.js');
   const { values, positionals } = parseArgs({ args, options: { envoy: { type: 'string' } }, allowPositionals: true });
   if (values.envoy) {
     let doc: unknown;
@@ -55,12 +66,15 @@ function validate(args: string[]): number {
     return problems.length ? 1 : 0;
   }
   if (positionals.length !== 1) throw new UsageError('gen validate takes one gateway file, or --envoy FILE');
+  const { compileGateway } = await import('./compile.js');
+  const { loadGatewaySource } = await import('./config/source.js');
   compileGateway(loadGatewaySource(positionals[0]));
   console.log(`gen validate: ${positionals[0]}: valid`);
   return 0;
 }
 
-function key(args: string[]): number {
+async function key(args: string[]): Promise<number> {
+  const { keyDigest, newApiKey } = await import('../../ext-authz/src/identity/api-keys.js');
   const { values, positionals } = parseArgs({
     args,
     options: { client: { type: 'string' }, expires: { type: 'string' } },
@@ -79,16 +93,30 @@ function key(args: string[]): number {
   return 0;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'build':
-        return build(rest);
+        return await build(rest);
       case 'validate':
-        return validate(rest);
+        return await validate(rest);
       case 'key':
-        return key(rest);
+        return await key(rest);
+      case 'init':
+        return (await import('./commands/init.js')).initCommand(rest, say);
+      case 'add-route':
+        return (await import('./commands/add-route.js')).addRouteCommand(rest, say);
+      case 'secure':
+        return (await import('./commands/secure.js')).secureCommand(rest, say);
+      case 'diff':
+        return (await import('./commands/diff.js')).diffCommand(rest, say);
+      case 'explain':
+        return await (await import('./commands/explain.js')).explainCommand(rest, say);
+      case 'metrics':
+        return await (await import('./commands/metrics.js')).metricsCommand(rest, say);
+      case 'up':
+        return await (await import('./commands/up.js')).upCommand(rest, say);
       case undefined:
       case '-h':
       case '--help':
@@ -99,6 +127,10 @@ export function main(argv: string[]): number {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
+    if (e instanceof EditError) {
+      console.error(`gen ${command}: ${e.message}`);
+      return 1;
+    }
     if (e instanceof GatewayError) {
       for (const d of e.diagnostics) console.error(formatDiagnostic(d));
       console.error(`gen ${command}: ${e.diagnostics.length} problem(s)`);

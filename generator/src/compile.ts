@@ -28,7 +28,12 @@ export interface CompileResult {
 
 const byPosition = (a: Diagnostic, b: Diagnostic) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
 
-export function compileGateway(src: GatewaySource): CompileResult {
+export interface CompileOptions {
+  /** Where Envoy finds the two services, instead of their in-cluster names (e.g. for `gen up`). */
+  serviceAddresses?: { extAuthz?: { host: string; port: number }; ratelimit?: { host: string; port: number } };
+}
+
+export function compileGateway(src: GatewaySource, options: CompileOptions = {}): CompileResult {
   const schemaProblems = checkSchema(src);
   if (schemaProblems.length) throw new GatewayError(schemaProblems.sort(byPosition));
   let model: GatewayModel;
@@ -38,6 +43,8 @@ export function compileGateway(src: GatewaySource): CompileResult {
     if (e instanceof GatewayError) throw new GatewayError([...e.diagnostics].sort(byPosition));
     throw e;
   }
+  if (options.serviceAddresses?.extAuthz) Object.assign(model.services.extAuthz, options.serviceAddresses.extAuthz);
+  if (options.serviceAddresses?.ratelimit) Object.assign(model.services.ratelimit, options.serviceAddresses.ratelimit);
   const docs = {
     envoy: envoyBootstrap(model),
     ratelimit: ratelimitConfig(model),

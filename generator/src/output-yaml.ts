@@ -1,22 +1,19 @@
 // Every generated YAML file is written the same way: a header that says where it came from,
 // keys in the order the emitters built them, no anchors, no folded lines. Same input, same bytes.
-import { stringify } from 'yaml';
+import { writeYaml } from './yaml-writer.js';
 
-export function toYaml(value: unknown, header: string): string {
-  const body = stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, indent: 2, indentSeq: true });
-  return `${header
+function comment(header: string): string {
+  return header
     .split('\n')
     .map((l) => `# ${l}`.trimEnd())
-    .join('\n')}\n${body}`;
+    .join('\n');
+}
+
+export function toYaml(value: unknown, header: string): string {
+  return `${comment(header)}\n${writeYaml(value)}`;
 }
 
 /** Several objects as one multi-document YAML file (Kubernetes style), same rules as toYaml. */
 export function toYamlDocuments(values: unknown[], header: string): string {
-  return (
-    toYaml(values[0], header) +
-    values
-      .slice(1)
-      .map((v) => `---\n${stringify(v, { lineWidth: 0, aliasDuplicateObjects: false, indent: 2, indentSeq: true })}`)
-      .join('')
-  );
+  return `${comment(header)}\n${values.map(writeYaml).join('---\n')}`;
 }

@@ -42,7 +42,11 @@ function message(e: ErrorObject): { path: PathSegment[]; text: string; key: bool
     case 'required':
       return { path, key: false, text: `${where}: missing required field "${e.params.missingProperty}"` };
     case 'type':
-      return { path, key: false, text: `${where}: must be ${article(String(e.params.type))}, not ${describe(e.data)}` };
+      return {
+        path,
+        key: false,
+        text: `${where}: must be ${article(String(e.params.type))}, not ${describe(e.data)}${e.params.type === 'string' && typeof e.data === 'number' ? ' (put it in quotes)' : ''}`,
+      };
     case 'enum':
       return {
         path,

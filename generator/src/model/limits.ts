@@ -58,8 +58,9 @@ export function buildLimits(ctx: BuildContext, raw: RawGateway, routes: Route[])
     const zero = [limit.rate, ...limit.overrides.map((o) => o.rate)].find((r) => r && r.amount === 0);
     if (zero)
       ctx.error(['limits', i], `${where}: an amount of 0 rejects every request; remove the route or use auth instead`);
+    const applies = new Set(limit.routes);
     if (per.includes('model')) {
-      for (const r of routes.filter((r) => limit.routes.includes(r.name))) {
+      for (const r of routes.filter((r) => applies.has(r.name))) {
         if (!r.modelField) {
           ctx.error(
             ['limits', i, 'per'],
@@ -77,7 +78,7 @@ export function buildLimits(ctx: BuildContext, raw: RawGateway, routes: Route[])
           );
       }
     }
-    for (const r of routes) if (limit.routes.includes(r.name)) r.limits.push(limit.name);
+    for (const r of routes) if (applies.has(r.name)) r.limits.push(limit.name);
     return limit;
   });
 }

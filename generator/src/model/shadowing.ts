@@ -24,9 +24,30 @@ export function covers(a: Route, b: Route): boolean {
   return a.match.personalData === undefined || a.match.personalData === b.match.personalData;
 }
 
+/**
+ * Only earlier routes whose path could cover b's are compared (same exact path, same regex, or a
+ * prefix of b's path), found through indexes: linear in the number of routes, not quadratic.
+ */
 export function checkShadowing(ctx: BuildContext, routes: Route[]): void {
-  routes.forEach((b, j) => {
-    const a = routes.slice(0, j).find((earlier) => covers(earlier, b));
+  const byPath = new Map<string, Route[]>();
+  const key = (listener: string, kind: string, value: string) => `${listener}\u0000${kind}\u0000${value}`;
+  const add = (k: string, r: Route) => {
+    const list = byPath.get(k);
+    if (list) list.push(r);
+    else byPath.set(k, [r]);
+  };
+  routes.forEach((b) => {
+    const { kind, value } = b.match.path;
+    const candidates: Route[] = [];
+    if (kind === 'regex') candidates.push(...(byPath.get(key(b.listener, 'regex', value)) ?? []));
+    else {
+      if (kind === 'exact') candidates.push(...(byPath.get(key(b.listener, 'exact', value)) ?? []));
+      for (let n = 0; n <= value.length; n++)
+        candidates.push(...(byPath.get(key(b.listener, 'prefix', value.slice(0, n))) ?? []));
+    }
+    candidates.sort((x, y) => x.index - y.index);
+    const a = candidates.find((earlier) => covers(earlier, b));
+    add(key(b.listener, kind, value), b);
     if (a) {
       ctx.error(
         ['routes', b.index, 'match'],

@@ -55,7 +55,7 @@ function routePolicy(route: Route, model: GatewayModel, limits: Map<string, Limi
     ...(route.modelField ? { model_field: route.modelField } : {}),
     inspect_body: needsBody(route),
     personal_data: route.personalData,
-    backends: chain(route).filter((b) => model.backends.find((x) => x.name === b)?.credential),
+    backends: chain(route).filter((b) => model.backends.some((x) => x.name === b && x.credential)),
     token_limits: tokenLimits(route, limits),
   };
 }
@@ -63,13 +63,14 @@ function routePolicy(route: Route, model: GatewayModel, limits: Map<string, Limi
 export function authzPolicy(model: GatewayModel): Record<string, unknown> {
   const limits = new Map(model.limits.map((l) => [l.name, l]));
   const policies: Record<string, unknown> = {};
+  const routesByName = new Map(model.routes.map((r) => [r.name, r]));
   for (const g of model.dispatchGroups) {
     policies[dispatchPolicyName(g.id)] = {
       dispatch: {
         fields: g.fields.map((f) => ({ field: f, header: bodyFieldHeader(f) })),
         personal_data: g.personalData,
         routes: g.members.map((name) => {
-          const r = model.routes.find((x) => x.name === name)!;
+          const r = routesByName.get(name)!;
           const when: Record<string, unknown> = {};
           if (Object.keys(r.match.body).length) when.body = r.match.body;
           if (r.match.personalData !== undefined) when.personal_data = r.match.personalData;

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { writeYaml } from './yaml-writer.js';
+
+const tricky = [
+  '',
+  ' leading',
+  'trailing ',
+  'true',
+  'False',
+  'yes',
+  'no',
+  'on',
+  'null',
+  '~',
+  '123',
+  '1.5',
+  '-7',
+  '1e3',
+  '0x1F',
+  '.inf',
+  '10:30',
+  '@type',
+  '*alias',
+  '&anchor',
+  '!tag',
+  '%REQ(x-aigw-credential-openai)%',
+  'a: b',
+  'a #b',
+  '#comment',
+  '- item',
+  '[a]',
+  '{a}',
+  "'quoted'",
+  '"dq"',
+  'multi\nline',
+  'tab\tand\\back',
+  'ünïcödé',
+  'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+  '^(?:gpt-4o|gpt-4o-mini)$',
+  '/v1/chat/completions',
+  'Bearer realm="x"',
+  ':method',
+  '0.250s',
+  '%DYNAMIC_METADATA(envoy.filters.http.ext_authz:client)%',
+];
+
+describe('writeYaml', () => {
+  it('round-trips every tricky string exactly, as a value and as a key', () => {
+    for (const s of tricky) {
+      expect(parse(writeYaml({ v: s }))).toEqual({ v: s });
+      expect(parse(writeYaml({ [s]: 1 }))).toEqual({ [s]: 1 });
+      expect(parse(writeYaml({ list: [s] }))).toEqual({ list: [s] });
+    }
+  });
+
+  it('round-trips nested data: empty maps and lists, lists of lists, numbers, booleans, null', () => {
+    const data = {
+      a: { b: [{ c: 1, d: [1, 2, [3, []]], e: {} }, 'x', [], {}, null, true, false, 0.25, -3] },
+      empty: [],
+      none: {},
+      deep: [[{ k: 'v' }]],
+    };
+    expect(parse(writeYaml(data))).toEqual(data);
+  });
+
+  it('writes plain block YAML for ordinary data', () => {
+    expect(writeYaml({ name: 'x', list: [{ a: 1, b: 'two' }, 'three'], port_value: 8080, timeout: '5s' })).toBe(
+      'name: x\nlist:\n  - a: 1\n    b: two\n  - three\nport_value: 8080\ntimeout: 5s\n',
+    );
+  });
+});

@@ -1,0 +1,65 @@
+// A small, fast YAML writer for the plain data the emitters build (objects, arrays, strings,
+// numbers, booleans, null). Block style, two-space indent, keys in insertion order. A string is
+// written plain only when YAML cannot read it as anything else; otherwise it is double-quoted
+// with JSON escapes (valid YAML). Several times faster than a general YAML library on the
+// 10,000-route files, and the output is the same on every run.
+
+const plainString = /^[A-Za-z0-9_/.$][A-Za-z0-9_/.$ +*=~^()@%,;'"\\<>?!&|-]*$/;
+const special =
+  /^(?:true|false|yes|no|on|off|y|n|null|~|[-+]?(?:\.inf|\.nan)|[-+]?[0-9][0-9_,:.]*(?:e[-+]?[0-9]+)?|0x[0-9a-f]+|0o[0-7]+|[-+]?\.[0-9]+)$/i;
+
+function scalarString(s: string): string {
+  if (s === '' || !plainString.test(s) || special.test(s) || s.endsWith(' ') || s.includes(': ') || s.includes(' #'))
+    return JSON.stringify(s);
+  return s;
+}
+
+function scalar(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return scalarString(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : v > 0 ? '.inf' : v < 0 ? '-.inf' : '.nan';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'bigint') return v.toString();
+  return JSON.stringify(v);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function write(v: unknown, indent: string, out: string[]): void {
+  if (Array.isArray(v)) {
+    for (const item of v) {
+      if (isObject(item) && Object.keys(item).length) {
+        const lines: string[] = [];
+        write(item, `${indent}  `, lines);
+        lines[0] = `${indent}- ${lines[0].slice(indent.length + 2)}`;
+        out.push(...lines);
+      } else if (Array.isArray(item) && item.length) {
+        out.push(`${indent}-`);
+        write(item, `${indent}  `, out);
+      } else out.push(`${indent}- ${inline(item)}`);
+    }
+    return;
+  }
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (val === undefined) continue;
+    const key = scalarString(k);
+    if ((isObject(val) && Object.keys(val).length) || (Array.isArray(val) && val.length)) {
+      out.push(`${indent}${key}:`);
+      write(val, Array.isArray(val) ? `${indent}  ` : `${indent}  `, out);
+    } else out.push(`${indent}${key}: ${inline(val)}`);
+  }
+}
+
+function inline(v: unknown): string {
+  if (Array.isArray(v)) return '[]';
+  if (isObject(v)) return '{}';
+  return scalar(v);
+}
+
+/** One YAML document (no leading `---`), ending with a newline. */
+export function writeYaml(value: unknown): string {
+  if (!isObject(value) && !Array.isArray(value)) return `${scalar(value)}\n`;
+  const out: string[] = [];
+  write(value, '', out);
+  return `${out.join('\n')}\n`;
+}
