@@ -50,7 +50,10 @@ export function checkInputFromEnvoy(req: CheckRequest): CheckInput {
     body,
     policy: req.attributes?.contextExtensions?.[policyContextKey],
     requestId: http?.id || headers.get('x-request-id')?.[0] || '',
-    sourceIp: source?.case === 'socketAddress' ? source.value.address : '',
+    // Envoy sets x-envoy-external-address to the client address it derived from X-Forwarded-For
+    // (trusted hops), the same one its remote_address rate-limit action uses.
+    sourceIp:
+      headers.get('x-envoy-external-address')?.[0] ?? (source?.case === 'socketAddress' ? source.value.address : ''),
   };
 }
 

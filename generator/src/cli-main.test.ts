@@ -22,10 +22,10 @@ afterEach(() => {
 });
 
 describe('gen', () => {
-  it('build writes the three outputs and exits 0', async () => {
+  it('build writes every output and exits 0', async () => {
     const dir = path.join(tmp, 'out');
     expect(await main(['build', path.join(root, 'examples/gateway.yaml'), '--out', dir])).toBe(0);
-    expect(fs.readdirSync(dir).sort()).toEqual(['envoy', 'ext-authz', 'ratelimit']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['envoy', 'ext-authz', 'kong', 'manifests', 'ratelimit']);
     expect(out.join('\n')).toMatch(/9 route\(s\)/);
   });
 

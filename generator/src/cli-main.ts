@@ -39,9 +39,16 @@ async function build(args: string[]): Promise<number> {
   const result = compileGateway(loadGatewaySource(positionals[0]));
   writeOutputsAtomically(out, result.files);
   const m = result.model;
+  for (const w of result.warnings) console.error(`warning: ${w}`);
   console.log(
-    `gen build: ${positionals[0]} → ${out}/ (${[...result.files.keys()].join(', ')}): ${m.listeners.length} listener(s), ${m.routes.length} route(s), ${m.backends.length} backend(s), ${m.limits.length} limit(s)`,
+    `gen build: ${positionals[0]} → ${out}/ (${result.files.size} files): ${m.listeners.length} listener(s), ${m.routes.length} route(s), ${m.backends.length} backend(s), ${m.limits.length} limit(s)`,
   );
+  if (result.secretCommands.length) {
+    console.log(
+      'Secrets the manifests expect (create them before applying manifests/; gen never writes their values):',
+    );
+    for (const c of result.secretCommands) console.log(`  ${c}`);
+  }
   return 0;
 }
 

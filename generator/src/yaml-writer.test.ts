@@ -64,6 +64,21 @@ describe('writeYaml', () => {
     expect(parse(writeYaml(data))).toEqual(data);
   });
 
+  it('writes multi-line strings as literal blocks that read back exactly', () => {
+    for (const s of [
+      'a\nb\n',
+      'a\nb',
+      'line: with colon\n  indented\n\nblank above\n',
+      '# not a comment\n- not a list\n',
+    ]) {
+      const y = writeYaml({ nested: { text: s } });
+      expect(parse(y)).toEqual({ nested: { text: s } });
+      expect(y).toMatch(/text: \|/);
+    }
+    for (const s of [' leading\n', 'trailing \nx', 'a\n\n', '\nfirst empty', 'tab\tin\n'])
+      expect(parse(writeYaml({ t: s }))).toEqual({ t: s });
+  });
+
   it('writes plain block YAML for ordinary data', () => {
     expect(writeYaml({ name: 'x', list: [{ a: 1, b: 'two' }, 'three'], port_value: 8080, timeout: '5s' })).toBe(
       'name: x\nlist:\n  - a: 1\n    b: two\n  - three\nport_value: 8080\ntimeout: 5s\n',

@@ -25,6 +25,17 @@ function scalar(v: unknown): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** A multi-line string as a literal block (`|` or `|-`) when that reads back exactly. */
+function block(s: string, indent: string): string | undefined {
+  if (!s.includes('\n') || /[\r\t]/.test(s) || s.startsWith(' ') || s.startsWith('\n')) return undefined;
+  const body = s.endsWith('\n') ? s.slice(0, -1) : s;
+  if (body.endsWith('\n') || body.split('\n').some((l) => l.endsWith(' '))) return undefined;
+  return `${s.endsWith('\n') ? '|' : '|-'}\n${body
+    .split('\n')
+    .map((l) => (l ? `${indent}${l}` : ''))
+    .join('\n')}`;
+}
+
 function write(v: unknown, indent: string, out: string[]): void {
   if (Array.isArray(v)) {
     for (const item of v) {
@@ -46,7 +57,9 @@ function write(v: unknown, indent: string, out: string[]): void {
     if ((isObject(val) && Object.keys(val).length) || (Array.isArray(val) && val.length)) {
       out.push(`${indent}${key}:`);
       write(val, Array.isArray(val) ? `${indent}  ` : `${indent}  `, out);
-    } else out.push(`${indent}${key}: ${inline(val)}`);
+    } else if (typeof val === 'string' && block(val, `${indent}  `))
+      out.push(`${indent}${key}: ${block(val, `${indent}  `)}`);
+    else out.push(`${indent}${key}: ${inline(val)}`);
   }
 }
 

@@ -14,6 +14,7 @@ import { writeOutputsAtomically } from '../write.js';
 export const upUsage = 'gen up [GATEWAY.yaml] [--base-port 18000] [--out DIR]';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** The services' entry points in the same build (dist/): up.js is dist/generator/src/commands/up.js. */
 const bin = (rel: string) => path.resolve(here, '../../..', rel);
 
 async function ready(url: string, child: ChildProcess, ms = 20_000): Promise<boolean> {
@@ -67,7 +68,7 @@ export async function upCommand(args: string[], out: (s: string) => void): Promi
     );
   };
   const rls = start('ratelimit', process.execPath, [
-    bin('dist/ratelimit-service/src/main.js'),
+    bin('ratelimit-service/src/main.js'),
     '--config',
     path.join(outDir, 'ratelimit/config.yaml'),
     '--host',
@@ -78,7 +79,7 @@ export async function upCommand(args: string[], out: (s: string) => void): Promi
     String(ports.rlsHttp),
   ]);
   const authz = start('ext-authz', process.execPath, [
-    bin('dist/ext-authz/src/main.js'),
+    bin('ext-authz/src/main.js'),
     '--config',
     path.join(outDir, 'ext-authz/policy.yaml'),
     '--host',

@@ -24,7 +24,8 @@ function rows(s: S, prefix: string, out: string[]): void {
     const item = p.type === 'array' ? (p.items as S) : p;
     const anyObject = Array.isArray(p.anyOf) ? (p.anyOf as S[]).find((x) => x.type === 'object') : undefined;
     const child = anyObject ?? item;
-    if (child && child.type === 'object' && child.properties) rows(child, `${path}${p.type === 'array' ? '[]' : ''}.`, out);
+    if (child && child.type === 'object' && child.properties)
+      rows(child, `${path}${p.type === 'array' ? '[]' : ''}.`, out);
   }
 }
 

@@ -79,6 +79,12 @@ function action(ctx: BuildContext, r: RawRoute, i: number, backends: Map<string,
     known(f, ['routes', i, 'failover', j], `failover[${j}]`);
     if (f === backend)
       ctx.error(['routes', i, 'failover', j], `${where}.failover[${j}]: "${f}" is already the route's backend`);
+    if (backends.get(f)?.credential) {
+      ctx.error(
+        ['routes', i, 'failover', j],
+        `${where}.failover[${j}]: "${f}" needs a provider key, but Envoy can inject only the primary's on a failover chain; fail over to a backend without one (e.g. an in-house model)`,
+      );
+    }
   });
   return { kind: 'single', backend, failover };
 }

@@ -86,8 +86,7 @@ export function gatewayListeners(b: Bootstrap): GatewayListener[] {
       where,
     );
     const sa = listener.address?.address.case === 'socketAddress' ? listener.address.address.value : undefined;
-    if (!sa || sa.portSpecifier.case !== 'portValue')
-      throw new SimUnsupportedError(where, 'an address that is not ip:port');
+    if (sa?.portSpecifier.case !== 'portValue') throw new SimUnsupportedError(where, 'an address that is not ip:port');
     out.push({
       listener,
       port: sa.portSpecifier.value,

@@ -8,17 +8,20 @@ import {
   type CheckRequest,
   type CheckResponse,
   CheckResponseSchema,
+  OkHttpResponseSchema,
 } from '../../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
 import {
   type RateLimitRequest,
   type RateLimitResponse,
+  RateLimitResponse_Code,
   RateLimitResponseSchema,
   RateLimitService,
 } from '../../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+import { StatusSchema } from '../../../common/envoy-api/gen/google/rpc/status_pb.js';
 import { grpcServiceDefinition } from '../../../common/service-runtime/index.js';
 
 /** What a mock does with a call: a response, a gRPC error status, or a delay before either. */
-export type MockReply<R> = R | { error: grpc.status } | { delayMs: number; then: R | { error: grpc.status } };
+export type MockReply<R> = R | { error: grpc.status } | { delayMs: number; answer: R | { error: grpc.status } };
 
 export interface MockServer<Req, Res> {
   port: number;
@@ -53,7 +56,7 @@ async function startMock<Req, Res>(
       mock.requests.push(call.request);
       const answer = (r: MockReply<Res>) => {
         if (r && typeof r === 'object' && 'delayMs' in r) {
-          setTimeout(() => answer(r.then), r.delayMs);
+          setTimeout(() => answer(r.answer), r.delayMs);
           return;
         }
         if (r && typeof r === 'object' && 'error' in r) cb({ code: r.error, details: 'mock error' }, null);
@@ -73,11 +76,20 @@ async function startMock<Req, Res>(
 export type MockAuthz = MockServer<CheckRequest, CheckResponse>;
 export type MockRateLimit = MockServer<RateLimitRequest, RateLimitResponse>;
 
-export const allowAll = (init: MessageInitShape<typeof CheckResponseSchema> = {}): CheckResponse =>
-  create(CheckResponseSchema, { status: { code: 0 }, httpResponse: { case: 'okResponse', value: {} }, ...init });
+/** An OK CheckResponse (status 0, an empty ok_response unless `init` gives one). */
+export function allowAll(init: MessageInitShape<typeof CheckResponseSchema> = {}): CheckResponse {
+  const r = create(CheckResponseSchema, init);
+  r.status ??= create(StatusSchema, { code: 0 });
+  if (r.httpResponse.case === undefined) r.httpResponse = { case: 'okResponse', value: create(OkHttpResponseSchema) };
+  return r;
+}
 
-export const rateLimitOk = (init: MessageInitShape<typeof RateLimitResponseSchema> = {}): RateLimitResponse =>
-  create(RateLimitResponseSchema, { overallCode: 1, ...init });
+/** A RateLimitResponse, OK unless `init` says otherwise. */
+export function rateLimitOk(init: MessageInitShape<typeof RateLimitResponseSchema> = {}): RateLimitResponse {
+  const r = create(RateLimitResponseSchema, init);
+  if (r.overallCode === RateLimitResponse_Code.UNKNOWN) r.overallCode = RateLimitResponse_Code.OK;
+  return r;
+}
 
 export function startMockAuthz(reply: MockAuthz['reply'] = () => allowAll()): Promise<MockAuthz> {
   return startMock(grpcServiceDefinition(Authorization), 'Check', reply);

@@ -169,13 +169,12 @@ describe('EnvoySimulator on the rendered envoy/envoy.yaml (mock side services)',
     expect(r.upstreamHeaders).not.toHaveProperty('authorization', 'Bearer aigw_test');
   });
 
-  it('behind the aggregate failover cluster, backend_openai upstream filters do not run (as in Envoy)', async () => {
+  it('behind the aggregate failover cluster, the aggregate’s upstream filters inject the primary’s key (as Envoy runs the router cluster’s chain)', async () => {
     authz.reply = () => dispatched('chat-openai', 'gpt-4o');
     const r = await chat('gpt-4o');
-    // Envoy builds the upstream filter chain from the router's (aggregate) cluster, which has none:
-    // no Authorization from the credential header, and the credential header goes upstream.
-    expect(r.upstreamHeaders).not.toHaveProperty('authorization');
-    expect(r.upstreamHeaders?.['x-aigw-credential-openai']).toBe('sk-mock');
+    expect(r.upstreamHeaders?.authorization).toBe('sk-mock');
+    expect(r.upstreamHeaders).not.toHaveProperty('x-aigw-credential-openai');
+    expect(r.upstreamHeaders?.[':authority']).toBe('api.openai.com');
   });
 
   it('applies the picked cluster upstream filters (direct cluster route)', async () => {
@@ -217,14 +216,14 @@ describe('EnvoySimulator on the rendered envoy/envoy.yaml (mock side services)',
     expect((await chat('llama-3.1-8b')).backendCluster).toBe('backend_vllm-small');
   });
 
-  it('treats a private peer without X-Forwarded-For as internal: no rate limit call (request_type external)', async () => {
+  it('rate-limits a private peer without X-Forwarded-For too (request_type both)', async () => {
     authz.reply = () => dispatched('chat-in-house', 'other');
     const r = await sim.request({ method: 'POST', path: '/v1/chat/completions', body: { model: 'other' } });
     expect(authz.requests[0].attributes?.request?.http?.headers['x-envoy-internal']).toBe('true');
     expect(r.status).toBe(200);
     expect(r.route).toBe('chat-in-house');
-    expect(r.ratelimit).toMatchObject({ called: false, skipped: 'internal request (request_type: external)' });
-    expect(rls.requests).toHaveLength(0);
+    expect(r.ratelimit).toMatchObject({ called: true });
+    expect(rls.requests).toHaveLength(1);
   });
 
   it('uses the client from X-Forwarded-For (1 trusted hop) for remote_address', async () => {
@@ -315,7 +314,7 @@ describe('EnvoySimulator on the rendered envoy/envoy.yaml (mock side services)',
   });
 
   it('fails closed: 503 when ext-authz times out (grpc_service.timeout 0.250s)', async () => {
-    authz.reply = () => ({ delayMs: 600, then: allowAll() });
+    authz.reply = () => ({ delayMs: 600, answer: allowAll() });
     const started = Date.now();
     const r = await chat('gpt-4o');
     expect(r.status).toBe(503);

@@ -163,7 +163,8 @@ export class RouterStage {
         const ra = a.value;
         if (ra.prefixRewrite || ra.regexRewrite || ra.pathRewritePolicy)
           throw new SimUnsupportedError(rw, 'path rewrites');
-        if (ra.hostRewriteSpecifier.case) throw new SimUnsupportedError(rw, 'host rewrites');
+        if (ra.hostRewriteSpecifier.case && ra.hostRewriteSpecifier.case !== 'autoHostRewrite')
+          throw new SimUnsupportedError(rw, 'host rewrites other than auto_host_rewrite');
         if (ra.requestMirrorPolicies.length) throw new SimUnsupportedError(rw, 'request_mirror_policies');
         if (ra.internalRedirectPolicy) throw new SimUnsupportedError(rw, 'internal_redirect_policy');
         if (ra.metadataMatch) throw new SimUnsupportedError(rw, 'metadata_match');
@@ -236,6 +237,11 @@ export class RouterStage {
 
     const parsers = this.parsersFor(vh, route, sel.choice.weighted);
     const upstream = headers.clone();
+    // auto_host_rewrite: the host of the chosen endpoint (its hostname, else its DNS address).
+    if (ra.hostRewriteSpecifier.case === 'autoHostRewrite' && ra.hostRewriteSpecifier.value) {
+      const host = endpointHost(this.clusters.get(backendCluster));
+      if (host) upstream.set(':authority', host);
+    }
     for (const p of parsers) p.request(upstream, { ...ctx, requestHeaders: upstream });
     for (const h of routerConsumedHeaders) upstream.remove(h);
     if (!this.config.suppressEnvoyHeaders) {
@@ -254,4 +260,17 @@ export class RouterStage {
       upstreamHeaders: upstream,
     };
   }
+}
+
+/** The first endpoint's hostname (or socket address) of a cluster, for auto_host_rewrite. */
+function endpointHost(
+  cluster:
+    | { loadAssignment?: { endpoints: { lbEndpoints: { hostIdentifier: { case?: string; value?: unknown } }[] }[] } }
+    | undefined,
+): string | undefined {
+  const id = cluster?.loadAssignment?.endpoints[0]?.lbEndpoints[0]?.hostIdentifier;
+  if (id?.case !== 'endpoint') return undefined;
+  const ep = id.value as { hostname: string; address?: { address: { case?: string; value?: { address: string } } } };
+  if (ep.hostname) return ep.hostname;
+  return ep.address?.address.case === 'socketAddress' ? ep.address.address.value?.address : undefined;
 }

@@ -7,11 +7,10 @@ import { filterNames, type Json, typeUrls } from './type-urls.js';
 
 const systemCaBundle = '/etc/ssl/certs/ca-certificates.crt';
 
-function endpoint(cluster: string, host: string, port: number): Json {
-  return {
-    cluster_name: cluster,
-    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
-  };
+function endpoint(cluster: string, host: string, port: number, hostname?: string): Json {
+  const ep: Json = { address: { socket_address: { address: host, port_value: port } } };
+  if (hostname) ep.hostname = hostname;
+  return { cluster_name: cluster, endpoints: [{ lb_endpoints: [{ endpoint: ep }] }] };
 }
 
 function grpcService(name: string, host: string, port: number): Json {
@@ -85,7 +84,7 @@ function backendCluster(b: Backend, model: GatewayModel): Json {
       base_ejection_time: '30s',
       max_ejection_percent: 100,
     },
-    load_assignment: endpoint(name, b.host, b.port),
+    load_assignment: endpoint(name, b.host, b.port, b.host),
   };
   if (b.healthCheck) {
     const hc = b.healthCheck;
@@ -118,6 +117,35 @@ function backendCluster(b: Backend, model: GatewayModel): Json {
   return cluster;
 }
 
+/**
+ * Envoy runs the upstream filters of the route's cluster: for a failover chain, the aggregate
+ * cluster's, whichever backend serves the attempt. So the chain's filters inject the primary's key
+ * (the model allows a credential only on the primary of a chain) and drop every credential header.
+ */
+function failoverCluster(chain: string[], model: GatewayModel): Json {
+  const cluster: Json = {
+    name: clusterNames.failover(chain),
+    connect_timeout: '5s',
+    lb_policy: 'CLUSTER_PROVIDED',
+    cluster_type: {
+      name: 'envoy.clusters.aggregate',
+      typed_config: { '@type': typeUrls.aggregateCluster, clusters: chain.map(clusterNames.backend) },
+    },
+  };
+  const primary = model.backends.find((b) => b.name === chain[0])!;
+  const filters = upstreamFilters(primary, model);
+  if (filters) {
+    cluster.typed_extension_protocol_options = {
+      [typeUrls.httpProtocolOptions.split('/')[1]]: {
+        '@type': typeUrls.httpProtocolOptions,
+        explicit_http_config: { http_protocol_options: {} },
+        http_filters: filters,
+      },
+    };
+  }
+  return cluster;
+}
+
 function failoverChains(model: GatewayModel): string[][] {
   const chains = new Map<string, string[]>();
   for (const r of model.routes) {
@@ -141,14 +169,6 @@ export function clusters(model: GatewayModel): Json[] {
       load_assignment: endpoint(clusterNames.admin, '127.0.0.1', s.envoy.adminPort),
     },
     ...model.backends.map((b) => backendCluster(b, model)),
-    ...failoverChains(model).map((chain) => ({
-      name: clusterNames.failover(chain),
-      connect_timeout: '5s',
-      lb_policy: 'CLUSTER_PROVIDED',
-      cluster_type: {
-        name: 'envoy.clusters.aggregate',
-        typed_config: { '@type': typeUrls.aggregateCluster, clusters: chain.map(clusterNames.backend) },
-      },
-    })),
+    ...failoverChains(model).map((chain) => failoverCluster(chain, model)),
   ];
 }

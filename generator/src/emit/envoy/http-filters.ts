@@ -28,7 +28,8 @@ export function httpFilters(model: GatewayModel): Json[] {
         '@type': typeUrls.rateLimit,
         domain: s.ratelimit.domain,
         stage: 0,
-        request_type: 'external',
+        // Internal callers (in-cluster apps without X-Forwarded-For) are limited too.
+        request_type: 'both',
         timeout: protoDuration(s.ratelimit.timeoutMs),
         failure_mode_deny: s.ratelimit.onError === 'deny',
         enable_x_ratelimit_headers: 'DRAFT_VERSION_03',

@@ -57,7 +57,8 @@ function headerMatchers(match: Pick<RouteMatch, 'methods' | 'headers'>): Json[] 
 
 function authzPerRoute(policy: string, body: number | undefined): Json {
   const checkSettings: Json = { context_extensions: { [policyContextKey]: policy } };
-  if (body !== undefined) checkSettings.with_request_body = { max_request_bytes: body, allow_partial_message: false };
+  if (body !== undefined)
+    checkSettings.with_request_body = { max_request_bytes: body, allow_partial_message: false, pack_as_bytes: true };
   return { [filterNames.extAuthz]: { '@type': typeUrls.extAuthzPerRoute, check_settings: checkSettings } };
 }
 
@@ -114,7 +115,8 @@ function memberHeaders(route: Route): Json[] {
 
 function envoyRoute(route: Route, model: GatewayModel, limits: Map<string, Limit>): Json {
   const headers = [...headerMatchers(route.match), ...memberHeaders(route)];
-  const action: Json = { ...routeCluster(route), timeout: protoDuration(route.timeoutMs) };
+  // The backend's own host name (HTTPS providers check it against the TLS name they serve).
+  const action: Json = { ...routeCluster(route), auto_host_rewrite: true, timeout: protoDuration(route.timeoutMs) };
   if (route.idleTimeoutMs !== undefined) action.idle_timeout = protoDuration(route.idleTimeoutMs);
   const retry = retryPolicy(route);
   if (retry) action.retry_policy = retry;
