@@ -64,7 +64,8 @@ export function compileGateway(src: GatewaySource, options: CompileOptions = {})
     policy: authzPolicy(model),
   };
   const problems = [
-    ...validateEnvoyBootstrap(docs.envoy, outputFiles.envoy),
+    // The strict walk always; protobuf-es's reader as a second opinion up to 2,000 routes.
+    ...validateEnvoyBootstrap(docs.envoy, outputFiles.envoy, { crossCheck: model.routes.length <= 2000 }),
     ...crossReferences({
       envoy: { file: outputFiles.envoy, doc: docs.envoy },
       ratelimit: { file: outputFiles.ratelimit, doc: docs.ratelimit },

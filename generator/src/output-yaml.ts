@@ -1,5 +1,6 @@
 // Every generated YAML file is written the same way: a header that says where it came from,
 // keys in the order the emitters built them, no anchors, no folded lines. Same input, same bytes.
+import { primeYamlDocuments } from './validate/yaml-documents.js';
 import { writeYaml } from './yaml-writer.js';
 
 function comment(header: string): string {
@@ -10,10 +11,14 @@ function comment(header: string): string {
 }
 
 export function toYaml(value: unknown, header: string): string {
-  return `${comment(header)}\n${writeYaml(value)}`;
+  const text = `${comment(header)}\n${writeYaml(value)}`;
+  primeYamlDocuments(text, [value]);
+  return text;
 }
 
 /** Several objects as one multi-document YAML file (Kubernetes style), same rules as toYaml. */
 export function toYamlDocuments(values: unknown[], header: string): string {
-  return `${comment(header)}\n${values.map(writeYaml).join('---\n')}`;
+  const text = `${comment(header)}\n${values.map(writeYaml).join('---\n')}`;
+  primeYamlDocuments(text, values);
+  return text;
 }

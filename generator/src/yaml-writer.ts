@@ -43,7 +43,7 @@ function write(v: unknown, indent: string, out: string[]): void {
         const lines: string[] = [];
         write(item, `${indent}  `, lines);
         lines[0] = `${indent}- ${lines[0].slice(indent.length + 2)}`;
-        out.push(...lines);
+        for (const l of lines) out.push(l); // not push(...lines): a huge item would overflow the stack
       } else if (Array.isArray(item) && item.length) {
         out.push(`${indent}-`);
         write(item, `${indent}  `, out);

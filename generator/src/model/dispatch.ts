@@ -12,7 +12,9 @@ export function buildDispatchGroups(ctx: BuildContext, routes: Route[]): Dispatc
   const byKey = new Map<string, Route[]>();
   for (const r of routes) {
     const k = groupKey(r);
-    byKey.set(k, [...(byKey.get(k) ?? []), r]);
+    const list = byKey.get(k);
+    if (list) list.push(r);
+    else byKey.set(k, [r]);
   }
   const groups: DispatchGroup[] = [];
   for (const members of byKey.values()) {

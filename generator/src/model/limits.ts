@@ -70,7 +70,7 @@ export function buildLimits(ctx: BuildContext, raw: RawGateway, routes: Route[])
       }
     }
     if (kind === 'tokens') {
-      for (const r of routes.filter((r) => limit.routes.includes(r.name))) {
+      for (const r of routes.filter((r) => applies.has(r.name))) {
         if (!r.modelField)
           ctx.error(
             ['limits', i, 'tokens'],

@@ -13,30 +13,57 @@ export interface GeneratedFiles {
   policy: { file: string; doc: Json };
 }
 
-/** Visits every object in a JSON tree with its dotted path. */
-function walk(node: unknown, path: string, visit: (obj: Json, path: string) => void): void {
-  if (Array.isArray(node)) {
-    for (const [i, x] of node.entries()) walk(x, `${path}[${i}]`, visit);
-  } else if (isObj(node)) {
-    visit(node, path);
-    for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k, visit);
-  }
+/**
+ * Visits every object in a JSON tree. The dotted path is built only when asked for (`path()`):
+ * a large config has millions of nodes and only a few paths are ever reported.
+ */
+function walk(node: unknown, visit: (obj: Json, key: string, path: () => string) => void): void {
+  const stack: (string | number)[] = [];
+  const pathOf = () => stack.reduce<string>((p, s) => (typeof s === 'number' ? `${p}[${s}]` : p ? `${p}.${s}` : s), '');
+  const go = (n: unknown) => {
+    if (Array.isArray(n)) {
+      for (let i = 0; i < n.length; i++) {
+        stack.push(i);
+        go(n[i]);
+        stack.pop();
+      }
+    } else if (isObj(n)) {
+      let key = '';
+      for (let i = stack.length - 1; i >= 0; i--) {
+        const seg = stack[i];
+        if (typeof seg === 'string') {
+          key = seg;
+          break;
+        }
+      }
+      visit(n, key, pathOf);
+      for (const k in n) {
+        stack.push(k);
+        go(n[k]);
+        stack.pop();
+      }
+    }
+  };
+  go(node);
 }
 
 function clusterRefs(doc: Json): { path: string; name: string }[] {
   const refs: { path: string; name: string }[] = [];
-  walk(doc, '', (obj, path) => {
-    if (path.endsWith('.route') && typeof obj.cluster === 'string')
-      refs.push({ path: `${path}.cluster`, name: obj.cluster });
-    if (path.endsWith('.envoy_grpc') && typeof obj.cluster_name === 'string')
-      refs.push({ path: `${path}.cluster_name`, name: obj.cluster_name });
-    if (path.endsWith('.weighted_clusters') && Array.isArray(obj.clusters)) {
+  walk(doc, (obj, key, path) => {
+    if (key === 'route' && typeof obj.cluster === 'string') refs.push({ path: `${path()}.cluster`, name: obj.cluster });
+    if (key === 'envoy_grpc' && typeof obj.cluster_name === 'string')
+      refs.push({ path: `${path()}.cluster_name`, name: obj.cluster_name });
+    if (key === 'weighted_clusters' && Array.isArray(obj.clusters)) {
       for (const [i, c] of obj.clusters.entries()) {
-        if (isObj(c)) refs.push({ path: `${path}.clusters[${i}].name`, name: String(c.name) });
+        if (isObj(c)) refs.push({ path: `${path()}.clusters[${i}].name`, name: String(c.name) });
       }
     }
-    if (String(obj['@type']).endsWith('.aggregate.v3.ClusterConfig') && Array.isArray(obj.clusters)) {
-      for (const [i, c] of obj.clusters.entries()) refs.push({ path: `${path}.clusters[${i}]`, name: String(c) });
+    if (
+      typeof obj['@type'] === 'string' &&
+      obj['@type'].endsWith('.aggregate.v3.ClusterConfig') &&
+      Array.isArray(obj.clusters)
+    ) {
+      for (const [i, c] of obj.clusters.entries()) refs.push({ path: `${path()}.clusters[${i}]`, name: String(c) });
     }
   });
   return refs;
@@ -106,12 +133,12 @@ export function crossReferences(files: GeneratedFiles): OutputProblem[] {
   }
   const policies = (files.policy.doc.policies as Json | undefined) ?? {};
   // Every HTTP connection manager that runs ext_authz: each of its routes must name a policy.
-  walk(envoy.doc, '', (hcm, path) => {
+  walk(envoy.doc, (hcm, _key, pathOf) => {
     if (!Array.isArray(hcm.http_filters) || !isObj(hcm.route_config)) return;
     const authz = (hcm.http_filters as Json[]).some((f) => f.name === 'envoy.filters.http.ext_authz');
     for (const [i, vh] of ((hcm.route_config.virtual_hosts as Json[] | undefined) ?? []).entries()) {
       for (const [j, r] of ((vh.routes as Json[] | undefined) ?? []).entries()) {
-        const where = `${path}.route_config.virtual_hosts[${i}].routes[${j}]`;
+        const where = () => `${pathOf()}.route_config.virtual_hosts[${i}].routes[${j}]`;
         const perFilter = (r.typed_per_filter_config as Json | undefined)?.['envoy.filters.http.ext_authz'] as
           | Json
           | undefined;
@@ -119,11 +146,11 @@ export function crossReferences(files: GeneratedFiles): OutputProblem[] {
           ?.policy;
         if (policy === undefined) {
           if (authz)
-            out.push({ file: envoy.file, path: where, message: `route "${r.name}" names no ext_authz policy` });
+            out.push({ file: envoy.file, path: where(), message: `route "${r.name}" names no ext_authz policy` });
         } else if (!isObj(policies[String(policy)])) {
           out.push({
             file: envoy.file,
-            path: `${where}.typed_per_filter_config`,
+            path: `${where()}.typed_per_filter_config`,
             message: `policy "${policy}" is not in ${files.policy.file}`,
           });
         }
@@ -133,7 +160,7 @@ export function crossReferences(files: GeneratedFiles): OutputProblem[] {
           const gap = entries.includes(undefined)
             ? 'an action the check does not know'
             : descriptorGap(files.ratelimit.doc, entries as Entry[]);
-          if (gap) out.push({ file: envoy.file, path: `${where}.route.rate_limits[${k}]`, message: gap });
+          if (gap) out.push({ file: envoy.file, path: `${where()}.route.rate_limits[${k}]`, message: gap });
         });
       }
     }

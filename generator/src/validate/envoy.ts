@@ -3,17 +3,24 @@
 // types, unknown enum names and `@type`s, oneof conflicts) plus the protoc-gen-validate rules that
 // Envoy checks at load. Cross-references (routes to clusters, ...) are checked elsewhere.
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
-import { BootstrapSchema } from '../../../common/envoy-api/gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
 import { envoyRegistry } from '../../../common/envoy-api/registry.js';
 import { walkMessage } from './envoy-json-walk.js';
 import type { OutputProblem } from './problem.js';
 
-/** Every problem in `doc` as an Envoy v3 Bootstrap; [] when Envoy would accept it. `doc` is not changed. */
-export function validateEnvoyBootstrap(doc: unknown, file: string): OutputProblem[] {
+/**
+ * Every problem in `doc` as an Envoy v3 Bootstrap; [] when Envoy would accept it. `doc` is not changed.
+ * `crossCheck`: also parse with protobuf-es's own strict JSON reader, which must agree (belt and
+ * braces; it costs more than the walk itself on very large configs).
+ */
+export function validateEnvoyBootstrap(
+  doc: unknown,
+  file: string,
+  opts: { crossCheck?: boolean } = {},
+): OutputProblem[] {
   const registry = envoyRegistry();
+  const BootstrapSchema = registry.getMessage('envoy.config.bootstrap.v3.Bootstrap')!;
   const problems = walkMessage(BootstrapSchema, doc, file, registry);
-  if (problems.length > 0) return problems;
-  // Belt and braces: protobuf-es's own strict JSON reader must agree.
+  if (problems.length > 0 || opts.crossCheck === false) return problems;
   try {
     fromJson(BootstrapSchema, doc as JsonValue, { registry });
   } catch (e) {

@@ -6,9 +6,9 @@
 import { Gateway, HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { Service } from 'kubernetes-models/v1';
-import { parseAllDocuments } from 'yaml';
 import { ingressOutputFiles } from '../emit/ingress/shared.js';
 import type { OutputProblem } from './problem.js';
+import { yamlDocuments } from './yaml-documents.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML of any shape, checked field by field below
 type Json = Record<string, any>;
@@ -56,14 +56,13 @@ export function validateIngressAndGatewayApi(
   for (const file of Object.values(ingressOutputFiles)) {
     const text = files.get(file);
     if (text === undefined) continue;
-    const parsed = parseAllDocuments(text);
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    list.forEach((d, i) => {
-      if (d.errors.length) {
-        problems.push({ file, path: `[${i}]`, message: `not valid YAML: ${d.errors[0].message}` });
+    yamlDocuments(text).forEach((d) => {
+      const i = d.index;
+      if (d.error) {
+        problems.push({ file, path: `[${i}]`, message: `not valid YAML: ${d.error}` });
         return;
       }
-      const obj = d.toJS() as Json | null;
+      const obj = (d.value ?? null) as Json | null;
       if (obj === null) return;
       docs.push({ file, obj, where: `${obj?.kind ?? `[${i}]`}/${obj?.metadata?.name ?? i}` });
     });

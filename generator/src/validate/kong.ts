@@ -10,11 +10,11 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { Service } from 'kubernetes-models/v1';
-import { parseAllDocuments } from 'yaml';
 import { crdSchemas, kongApiVersion } from './kong-schemas/crds.js';
 import { deckSchema } from './kong-schemas/deck.js';
 import { pluginSchemas } from './kong-schemas/plugins.js';
 import type { OutputProblem } from './problem.js';
+import { yamlDocuments } from './yaml-documents.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -181,13 +181,13 @@ export function validateKong(files: Map<string, string>): OutputProblem[] {
   const objects: K8sObject[] = [];
   for (const [file, text] of files) {
     if (!file.startsWith('kong/') || !file.endsWith('.yaml')) continue;
-    const docs = parseAllDocuments(text);
-    for (const [i, d] of (Array.isArray(docs) ? docs : [docs]).entries()) {
-      if (d.errors.length) {
-        problems.push({ file, path: '', message: `not valid YAML: ${d.errors[0].message}` });
+    for (const d of yamlDocuments(text)) {
+      const i = d.index;
+      if (d.error) {
+        problems.push({ file, path: '', message: `not valid YAML: ${d.error}` });
         continue;
       }
-      const doc = d.toJS() as unknown;
+      const doc = d.value;
       if (doc === null || doc === undefined) continue;
       if (!isObj(doc)) {
         problems.push({ file, path: `document ${i + 1}`, message: 'not an object' });

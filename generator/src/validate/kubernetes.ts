@@ -22,8 +22,8 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress, IngressClass, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, LimitRange, Namespace, ResourceQuota, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { parseAllDocuments } from 'yaml';
 import type { OutputProblem } from './problem.js';
+import { yamlDocuments } from './yaml-documents.js';
 
 type Json = Record<string, unknown>;
 interface Validatable {
@@ -104,12 +104,13 @@ function parseDocs(files: Map<string, string>, problems: OutputProblem[]): Doc[]
   const docs: Doc[] = [];
   for (const [file, text] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (!/^manifests\/[^/]+\.ya?ml$/.test(file)) continue;
-    parseAllDocuments(text).forEach((d, index) => {
-      if (d.errors.length) {
-        problems.push({ file, path: `[${index}]`, message: `not valid YAML: ${d.errors[0].message.split('\n')[0]}` });
+    yamlDocuments(text).forEach((d) => {
+      const index = d.index;
+      if (d.error) {
+        problems.push({ file, path: `[${index}]`, message: `not valid YAML: ${d.error}` });
         return;
       }
-      const obj = d.toJS() as unknown;
+      const obj = d.value;
       if (obj === null || obj === undefined) return;
       if (!isObject(obj)) {
         problems.push({ file, path: `[${index}]`, message: 'a document must be a Kubernetes object' });

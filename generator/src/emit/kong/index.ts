@@ -38,6 +38,12 @@ export function emitKong(model: GatewayModel, source: string): TargetOutput {
   const limits = limitPlugins(model, routes);
   const strip = stripHeadersPlugin(model);
   const gaps: Gap[] = [...plan.gaps];
+  const limitGaps = new Map<string, Gap[]>();
+  for (const g of limits.gaps) {
+    const list = limitGaps.get(g.route);
+    if (list) list.push(g);
+    else limitGaps.set(g.route, [g]);
+  }
   for (const k of routes) {
     const provider = providerPlugin(model.name, k);
     const limit = limits.plugins.get(k);
@@ -54,7 +60,7 @@ export function emitKong(model: GatewayModel, source: string): TargetOutput {
       ...unreachableGaps(model, k),
       ...backendGaps(model, k, services),
       ...authGaps(model, k.route),
-      ...limits.gaps.filter((g) => g.route === k.route.name),
+      ...(limitGaps.get(k.route.name) ?? []),
       ...provider.gaps,
     );
   }

@@ -106,6 +106,24 @@ function decide(model: GatewayModel, k: KongRoute): Decision {
   return d;
 }
 
+const sharingCache = new WeakMap<Decision[], Map<unknown, string[]>>();
+
+/** For each limit, the routes whose plugins apply it (computed once per list of decisions). */
+function sharingRoutes(all: Decision[]): Map<unknown, string[]> {
+  let m = sharingCache.get(all);
+  if (!m) {
+    m = new Map();
+    for (const x of all) {
+      if (!x.applied) continue;
+      const list = m.get(x.applied.limit);
+      if (list) list.push(x.route.route.name);
+      else m.set(x.applied.limit, [x.route.route.name]);
+    }
+    sharingCache.set(all, m);
+  }
+  return m;
+}
+
 function partialGaps(model: GatewayModel, d: Decision, all: Decision[]): Gap[] {
   if (!d.applied) return [];
   const { limit: l, limitBy } = d.applied;
@@ -132,13 +150,16 @@ function partialGaps(model: GatewayModel, d: Decision, all: Decision[]): Gap[] {
   if (limitBy === 'consumer' && r.auth.anonymous) {
     gap(`per-client limit "${l.name}" on an anonymous route`, `Kong counts per IP address when there is no consumer`);
   }
-  const sharing = all.filter((x) => x.applied?.limit === l).map((x) => x.route.route.name);
+  const sharing = sharingRoutes(all).get(l) ?? [];
   if (!l.per.includes('route') && sharing.length > 1) {
+    // At most a few names: with thousands of routes the message would grow with their square.
+    const shown =
+      sharing.length > 6
+        ? `${sharing.slice(0, 5).join(', ')} and ${sharing.length - 5} more routes`
+        : sharing.join(', ');
     gap(
       `limit "${l.name}" across routes`,
-      `Kong counts a route's rate-limiting plugin on that route alone: ${rate(l.rate!)} on each of ${sharing.join(
-        ', ',
-      )} rather than on all together`,
+      `Kong counts a route's rate-limiting plugin on that route alone: ${rate(l.rate!)} on each of ${shown} rather than on all together`,
     );
   }
   if (!redisSettings(model)) {

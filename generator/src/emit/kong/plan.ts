@@ -29,6 +29,11 @@ export function planRoutes(model: GatewayModel): { routes: KongRoute[]; gaps: Ga
     const rep = representative(members);
     for (const m of members) servedBy.set(m.name, rep);
   }
+  const foldedInto = new Map<Route, Route[]>();
+  for (const r of model.routes) {
+    const rep = servedBy.get(r.name);
+    if (rep && rep !== r) foldedInto.set(rep, [...(foldedInto.get(rep) ?? []), r]);
+  }
   const routes: KongRoute[] = [];
   const gaps: Gap[] = [];
   for (const r of model.routes) {
@@ -38,7 +43,7 @@ export function planRoutes(model: GatewayModel): { routes: KongRoute[]; gaps: Ga
         route: r,
         name: kongNames.route(model.name, r.name),
         backend: backends.get(primaryBackend(r))!,
-        folded: model.routes.filter((x) => x !== r && servedBy.get(x.name) === r),
+        folded: foldedInto.get(r) ?? [],
         plugins: [],
       });
       if (r.personalData === 'deny') {

@@ -252,11 +252,13 @@ function gapsSection(i: ReadmeInput): string[] {
     'Every feature of this gateway that Kong OSS (open-source plugins only) cannot express, per route. `gen build` prints the same lines as warnings. Nothing here is dropped silently: decide for each whether Kong is enough, or run the Envoy output instead.',
     '',
   ];
-  const byRoute = m.routes.filter((r) => i.gaps.some((g) => g.route === r.name));
+  const gapsOf = new Map<string, typeof i.gaps>();
+  for (const g of i.gaps) gapsOf.set(g.route, [...(gapsOf.get(g.route) ?? []), g]);
+  const byRoute = m.routes.filter((r) => gapsOf.has(r.name));
   if (!byRoute.length) lines.push('Every route is expressed.', '');
   for (const r of byRoute) {
     lines.push(`### Route \`${r.name}\``, '');
-    for (const g of i.gaps.filter((x) => x.route === r.name)) lines.push(`- **${g.feature}**: ${g.why}.`);
+    for (const g of gapsOf.get(r.name)!) lines.push(`- **${g.feature}**: ${g.why}.`);
     lines.push('');
   }
   const wide: string[] = [];
