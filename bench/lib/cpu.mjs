@@ -61,3 +61,22 @@ export function cpuModel() {
   } catch {}
   return os.cpus()[0]?.model ?? 'unknown';
 }
+
+/**
+ * Waits until the machine is quiet: busy cores (all processes) below `maxBusy` over a `windowMs`
+ * window, trying for up to `timeoutMs`. Benches on a shared machine call it before each run so that
+ * someone else's build or test suite does not skew the numbers. Resolves { quiet, busy, waitedMs }
+ * (quiet false: it gave up, `busy` is the last window's load).
+ */
+export async function waitForQuietMachine({ maxBusy = 0.25, windowMs = 1000, timeoutMs = 30_000 } = {}) {
+  const t0 = performance.now();
+  let busy = Number.NaN;
+  do {
+    const a = machineCpuSeconds();
+    await new Promise((r) => setTimeout(r, windowMs));
+    const b = machineCpuSeconds();
+    busy = (b.busy - a.busy) / (windowMs / 1000);
+    if (busy < maxBusy) return { quiet: true, busy, waitedMs: performance.now() - t0 };
+  } while (performance.now() - t0 < timeoutMs);
+  return { quiet: false, busy, waitedMs: performance.now() - t0 };
+}

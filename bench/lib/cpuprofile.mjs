@@ -40,18 +40,38 @@ function shortUrl(url) {
 }
 
 /**
- * Reads one or more .cpuprofile files and returns { busyMs, idleMs, functions, categories }:
- * functions and categories are arrays of { name, selfMs, share } (share of busy time), sorted
- * by selfMs descending.
+ * Reads one or more .cpuprofile files and returns { busyMs, idleMs, functions, categories,
+ * callerCategories }: arrays of { name, selfMs, share } (share of busy time), sorted by selfMs
+ * descending. callerCategories charges native frames (e.g. writeUtf8String) and Node's own JS to
+ * the nearest calling package (npm package or our code), when there is one.
  */
 export function summariseCpuProfiles(files) {
   const byFunction = new Map();
   const byCategory = new Map();
+  const byCaller = new Map(); // categories, native and node:* frames folded into their nearest library caller
   let busyMs = 0;
   let idleMs = 0;
   for (const file of files) {
     const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
     const nodes = new Map(prof.nodes.map((n) => [n.id, n]));
+    const parent = new Map();
+    for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n);
+    // Category of the nearest ancestor with source (a native such as writeUtf8String is charged to
+    // whoever called it); GC, (program) and (idle) stay as they are.
+    // Category of the nearest ancestor that is neither native nor Node's own JS (node:*): a
+    // writeUtf8String under net's Socket.write under ioredis is charged to ioredis. GC, (program)
+    // and (idle) stay as they are; frames with no such ancestor keep their own category.
+    const isLibrary = (cat) => !cat.startsWith('node:') && !cat.startsWith('(') && cat !== 'GC';
+    const callerCategory = (n) => {
+      const own = frameCategory(n.callFrame.url, n.callFrame.functionName);
+      if (isLibrary(own) && n.callFrame.url) return own;
+      if (['GC', '(program: native/V8)', '(idle)'].includes(own)) return own;
+      for (let p = parent.get(n.id); p; p = parent.get(p.id)) {
+        const cat = frameCategory(p.callFrame.url, p.callFrame.functionName);
+        if (p.callFrame.url && isLibrary(cat)) return `${cat} (via Node/native)`;
+      }
+      return own;
+    };
     const { samples, timeDeltas } = prof;
     // Sample i lasts until sample i+1 (DevTools' convention); the last one gets the mean interval.
     const total = prof.endTime - prof.startTime;
@@ -70,13 +90,21 @@ export function summariseCpuProfiles(files) {
       const key = url ? `${functionName || '(anonymous)'} ${shortUrl(url)}:${lineNumber + 1}` : functionName;
       byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
       byCategory.set(cat, (byCategory.get(cat) ?? 0) + ms);
+      const caller = callerCategory(n);
+      byCaller.set(caller, (byCaller.get(caller) ?? 0) + ms);
     }
   }
   const sorted = (m) =>
     [...m.entries()]
       .map(([name, selfMs]) => ({ name, selfMs, share: busyMs ? selfMs / busyMs : 0 }))
       .sort((a, b) => b.selfMs - a.selfMs);
-  return { busyMs, idleMs, functions: sorted(byFunction), categories: sorted(byCategory) };
+  return {
+    busyMs,
+    idleMs,
+    functions: sorted(byFunction),
+    categories: sorted(byCategory),
+    callerCategories: sorted(byCaller),
+  };
 }
 
 /** The .cpuprofile files of a folder. */

@@ -7,6 +7,7 @@
 // h2load counts HTTP statuses only: a gRPC error is still HTTP 200 (grpc-status is in the trailers),
 // so a bench must check gRPC success by other means (a real client call, the service's metrics).
 import fs from 'node:fs';
+import { groupCpuSeconds } from './cpu.mjs';
 import { runToEnd } from './processes.mjs';
 
 /** `h2load --version`'s version ("1.52.0"), or undefined when h2load is missing. */
@@ -29,7 +30,8 @@ export async function h2loadVersion() {
  *   bodyFile     -d (POST this file), headers: ['name: value', ...] as -H each
  *   logFile      where the per-request log goes (required; kept for the caller)
  *   timeoutMs    hard limit on the whole run (default duration + warm-up + 20 s)
- * Resolves { args, reqPerSec, requests, statusCodes, latency, stdout }; rejects if h2load fails,
+ * Resolves { args, reqPerSec, requests, statusCodes, latency (ms: p50, p90, p99, p999, max, mean),
+ * cpuSeconds (h2load's own CPU), wallS, stdout }; rejects if h2load fails,
  * times out or reports failed/errored requests when `allowErrors` is false (default).
  */
 export async function runH2load({
@@ -53,10 +55,20 @@ export async function runH2load({
   for (const h of headers) args.push('-H', h);
   args.push('--log-file', logFile, ...extraArgs, url);
   fs.rmSync(logFile, { force: true });
+  // h2load's own CPU time, sampled from /proc while it runs (the last ≤ 200 ms are missed).
+  let cpuSeconds = 0;
+  let sampler;
   const r = await runToEnd('h2load', args, {
     name: 'h2load',
     timeoutMs: timeoutMs ?? (durationS + warmupS + 20) * 1000,
+    onSpawn: (child) => {
+      sampler = setInterval(() => {
+        const s = groupCpuSeconds(child.pid);
+        if (s > cpuSeconds) cpuSeconds = s;
+      }, 200);
+    },
   });
+  clearInterval(sampler);
   if (r.timedOut) throw new Error(`h2load timed out: h2load ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   if (r.code !== 0)
     throw new Error(`h2load exited with ${r.code ?? r.signal}: h2load ${args.join(' ')}\n${r.stdout}${r.stderr}`);
@@ -66,7 +78,7 @@ export async function runH2load({
   if (!allowErrors && (bad > 0 || summary.requests.succeeded === 0)) {
     throw new Error(`h2load: ${bad} failed/errored/timed-out requests of ${summary.requests.total}\n${r.stdout}`);
   }
-  return { args, ...summary, latency, stdout: r.stdout };
+  return { args, ...summary, latency, cpuSeconds, wallS: r.ms / 1000, stdout: r.stdout };
 }
 
 /** Parses h2load's summary: "finished in …, X req/s", the "requests:" and "status codes:" lines. */

@@ -73,8 +73,10 @@ export function spawnTracked(cmd, args, { name = cmd, cwd, env, onLine, keepByte
   };
   collect(child.stdout, 'stdout');
   collect(child.stderr, 'stderr');
+  // 'close', not 'exit': the output is complete only once the pipes are closed (they stay open
+  // while a grandchild holds them; stopProcess kills the group, which closes them).
   child.exited = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       live.delete(child);
       resolve({ code, signal });
     });
@@ -111,12 +113,14 @@ export async function stopProcess(child, { signal = 'SIGTERM', graceMs = 5000 } 
 }
 
 /**
- * Runs a command to its end (tracked, own process group), killed after `timeoutMs`. Resolves with
- * { code, signal, stdout, stderr, ms, timedOut }; never rejects for a non-zero exit.
+ * Runs a command to its end (tracked, own process group), killed after `timeoutMs`; `onSpawn(child)`
+ * (optional) gets the child once started. Resolves with { code, signal, stdout, stderr, ms,
+ * timedOut }; never rejects for a non-zero exit.
  */
-export async function runToEnd(cmd, args, { timeoutMs, ...opts } = {}) {
+export async function runToEnd(cmd, args, { timeoutMs, onSpawn, ...opts } = {}) {
   const t0 = performance.now();
   const child = spawnTracked(cmd, args, opts);
+  onSpawn?.(child);
   let timedOut = false;
   const timer = timeoutMs
     ? setTimeout(() => {

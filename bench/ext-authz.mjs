@@ -1,0 +1,412 @@
+#!/usr/bin/env node
+// Benchmark of ext-authz's Authorization/Check (Envoy ext_authz, gRPC) under h2load, against a no-op
+// gRPC server on the same stack (@grpc/grpc-js). Prints a markdown table (requests/s, p50, p99,
+// ratio to the no-op) and a verdict against the targets:
+//   - API keys: throughput >= 0.9 x the no-op server's at the same concurrency;
+//   - JWT:      throughput >= 0.85 x the no-op server's;
+//   - p99 < 3 ms at concurrency 16.
+//
+//   npm run build && node bench/ext-authz.mjs [--duration 8] [--warmup 1] [--concurrency 16,64]
+//     [--connections 4] [--cpu-prof DIR] [--json FILE]
+//
+// What runs: the no-op server (bench/lib/noop-grpc-server.mjs), then ext-authz from a snapshot of
+// dist/ with the policy `gen build examples/gateway.yaml` writes, plus one extra route policy
+// `bench-jwt` (a copy of `execute` that takes JWTs of provider `portal`, any client) and the
+// provider's JWKS rewritten to a local file holding a key pair generated here. Requests are
+// CheckRequests built as Envoy builds them (attributes.request.http with pseudo-headers,
+// context_extensions { policy }): route policy `execute` with agents-service's demo API key in
+// x-api-key, and `bench-jwt` with one RS256 token in authorization: Bearer.
+//
+// Connections and streams as in bench/ratelimit-service.mjs: `-t 1`, --connections HTTP/2
+// connections carrying concurrency/connections streams each (Envoy keeps one HTTP/2 connection per
+// worker to a gRPC cluster and multiplexes calls on it).
+//
+// h2load only sees HTTP statuses, so before each run one real gRPC call must answer a CheckResponse
+// with status OK, and after it ext_authz_decisions_total{decision="allow"} must have grown by at
+// least h2load's count, with no deny.
+//
+// The same token is sent every time, so after the first call ext-authz answers from its
+// verified-token cache (no signature check): real traffic with many distinct tokens costs more.
+//
+// --cpu-prof DIR runs ext-authz under `node --cpu-prof` and prints the top self-time functions.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import YAML from 'yaml';
+import { cpuModel, startCpuMeter, waitForQuietMachine } from './lib/cpu.mjs';
+import { cpuProfilesIn, summariseCpuProfiles } from './lib/cpuprofile.mjs';
+import { grpcUnaryCall } from './lib/grpc-call.mjs';
+import { GRPC_REQUEST_HEADERS, writeGrpcBody } from './lib/grpc-frame.mjs';
+import { h2loadVersion, runH2load } from './lib/h2load.mjs';
+import { fmt, markdownTable } from './lib/markdown.mjs';
+import { startNoopGrpcServer } from './lib/noop-grpc-server.mjs';
+import {
+  freePort,
+  httpGet,
+  installCleanup,
+  runToEnd,
+  spawnTracked,
+  stopProcess,
+  waitForHttp200,
+  waitForTcp,
+} from './lib/processes.mjs';
+import { metricByLabel, metricSum } from './lib/prometheus.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MAIN_REL = 'dist/ext-authz/src/main.js';
+const CLI_REL = 'dist/generator/src/cli.js';
+const PB_REL = 'dist/common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
+const METHOD = '/envoy.service.auth.v3.Authorization/Check';
+const HOST = '127.0.0.1';
+const API_KEY = 'aigw_demo_agents_k8Qm2VZt7RfX4pLw9sNc'; // agents-service, test/fixtures/example-keys.ts
+const TARGETS = { apikey: 0.9, jwt: 0.85 };
+const TARGET_P99_MS = 3;
+const TARGET_P99_AT = 16;
+
+function parseArgs(argv) {
+  const o = { duration: 8, warmup: 1, concurrency: [16, 64], connections: 4 };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s);
+    const value = () => inline ?? argv[++i];
+    if (flag === '--duration') o.duration = Number(value());
+    else if (flag === '--warmup') o.warmup = Number(value());
+    else if (flag === '--concurrency') o.concurrency = value().split(',').map(Number);
+    else if (flag === '--connections') o.connections = Number(value());
+    else if (flag === '--cpu-prof') o.cpuProf = path.resolve(value());
+    else if (flag === '--json') o.json = path.resolve(value());
+    else {
+      console.error(`bench/ext-authz.mjs: unknown argument ${argv[i]} (see the header of the file)`);
+      process.exit(2);
+    }
+  }
+  return o;
+}
+const opts = parseArgs(process.argv.slice(2));
+
+for (const rel of [MAIN_REL, CLI_REL, PB_REL]) {
+  if (!fs.existsSync(path.join(ROOT, rel))) {
+    console.error(`${rel} is missing: run \`npm run build\` first`);
+    process.exit(2);
+  }
+}
+
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'aigw-bench-authz-'));
+installCleanup(() => fs.rmSync(TMP, { recursive: true, force: true }));
+const deadlineMs = (90 + 3 * opts.concurrency.length * (opts.warmup + opts.duration + 15)) * 1000;
+setTimeout(() => {
+  console.error(`\nbench deadline of ${deadlineMs / 1000} s passed; stopping`);
+  process.exit(1);
+}, deadlineMs).unref();
+
+// A snapshot of the build, so that an `npm run build` elsewhere cannot swap files under a run.
+const APP = path.join(TMP, 'app');
+fs.cpSync(path.join(ROOT, 'dist'), path.join(APP, 'dist'), { recursive: true });
+fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(APP, 'package.json'));
+fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(APP, 'node_modules'), 'dir');
+const pb = await import(pathToFileURL(path.join(APP, PB_REL)).href);
+
+// ---------------------------------------------------------------------------------------------
+// Policy: gen build's, plus `bench-jwt`, with the portal JWKS in a local file.
+const ISSUER = 'https://login.example.internal/realms/staff';
+async function preparePolicy() {
+  const out = path.join(TMP, 'gen');
+  const r = await runToEnd(
+    process.execPath,
+    [path.join(APP, CLI_REL), 'build', path.join(ROOT, 'examples/gateway.yaml'), '--out', out],
+    {
+      cwd: APP,
+      timeoutMs: 60_000,
+    },
+  );
+  if (r.code !== 0) throw new Error(`gen build failed (${r.code}):\n${r.stderr}`);
+  const policy = YAML.parse(fs.readFileSync(path.join(out, 'ext-authz/policy.yaml'), 'utf8'));
+
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' };
+  const jwksFile = path.join(TMP, 'jwks.json');
+  fs.writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+  const portal = policy.jwt_providers.find((p) => p.name === 'portal');
+  portal.jwks = { file: jwksFile };
+  policy.policies['bench-jwt'] = {
+    ...structuredClone(policy.policies.execute),
+    route: 'bench-jwt',
+    auth: { ...policy.policies.execute.auth, api_key: false, jwt: ['portal'], clients: [] },
+  };
+  const file = path.join(TMP, 'policy.yaml');
+  fs.writeFileSync(file, YAML.stringify(policy));
+  const token = await new SignJWT({ azp: 'web-portal', department: 'hr', scope: 'openid' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+    .setIssuer(ISSUER)
+    .setAudience('ai-gateway')
+    .setSubject('bench-user')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(privateKey);
+  return { file, token };
+}
+
+/** A CheckRequest as Envoy sends it for POST /execute. */
+function checkRequest(policyName, authHeader) {
+  const headers = {
+    ':authority': 'llm.example.internal',
+    ':method': 'POST',
+    ':path': '/execute',
+    ':scheme': 'http',
+    'content-type': 'application/json',
+    'user-agent': 'bench/1.0',
+    'x-forwarded-proto': 'http',
+    'x-request-id': '3f1c8a52-6a0e-4c55-9b3e-0c1f5c2a9d11',
+    ...authHeader,
+  };
+  return toBinary(
+    pb.CheckRequestSchema,
+    create(pb.CheckRequestSchema, {
+      attributes: {
+        source: {
+          address: {
+            address: {
+              case: 'socketAddress',
+              value: { address: '10.0.0.7', portSpecifier: { case: 'portValue', value: 51234 } },
+            },
+          },
+        },
+        destination: {
+          address: {
+            address: {
+              case: 'socketAddress',
+              value: { address: '10.0.0.2', portSpecifier: { case: 'portValue', value: 8080 } },
+            },
+          },
+        },
+        request: {
+          http: {
+            id: '1234567890',
+            method: 'POST',
+            path: '/execute',
+            host: 'llm.example.internal',
+            scheme: 'http',
+            protocol: 'HTTP/1.1',
+            headers,
+          },
+        },
+        contextExtensions: { policy: policyName },
+      },
+    }),
+  );
+}
+
+async function checkAllows(port, bytes) {
+  const r = await grpcUnaryCall({ host: HOST, port, path: METHOD, requestBytes: bytes });
+  if (r.code !== 0) throw new Error(`Check answered gRPC ${r.codeName}: ${r.details}`);
+  const res = fromBinary(pb.CheckResponseSchema, r.response);
+  if ((res.status?.code ?? 0) !== 0)
+    throw new Error(
+      `Check denied: status ${res.status.code} ${res.status.message} ${JSON.stringify(res.httpResponse?.value?.status ?? '')}`,
+    );
+  return `allow (${fmt(r.ms, 1)} ms)`;
+}
+
+// ---------------------------------------------------------------------------------------------
+async function startService(policyFile) {
+  const grpcPort = await freePort(HOST);
+  let httpPort = await freePort(HOST);
+  while (httpPort === grpcPort) httpPort = await freePort(HOST);
+  const nodeArgs = [];
+  if (opts.cpuProf) {
+    fs.rmSync(opts.cpuProf, { recursive: true, force: true });
+    fs.mkdirSync(opts.cpuProf, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProf);
+  }
+  const child = spawnTracked(
+    process.execPath,
+    [
+      ...nodeArgs,
+      path.join(APP, MAIN_REL),
+      '--config',
+      policyFile,
+      '--grpc-port',
+      String(grpcPort),
+      '--http-port',
+      String(httpPort),
+      '--host',
+      HOST,
+    ],
+    { name: 'ext-authz', cwd: APP, env: { ...process.env, LOG_LEVEL: 'warn' } },
+  );
+  await waitForHttp200(`http://${HOST}:${httpPort}/readyz`, { child, timeoutMs: 20_000 });
+  await waitForTcp(HOST, grpcPort, { child, timeoutMs: 10_000 });
+  return {
+    grpcPort,
+    child,
+    metrics: async () => {
+      const r = await httpGet(`http://${HOST}:${httpPort}/metrics`, 5000);
+      if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
+      return r.body;
+    },
+    stop: () => stopProcess(child, { graceMs: 10_000 }),
+  };
+}
+
+async function load(key, port, concurrency, bodyFile, pgid) {
+  const clients = Math.min(opts.connections, concurrency);
+  const streams = concurrency / clients;
+  const quiet = await waitForQuietMachine({ maxBusy: 0.3, timeoutMs: 5000 });
+  if (!quiet.quiet) console.error(`  warning: machine busy (${fmt(quiet.busy, 2)} cores) before this run`);
+  const meter = startCpuMeter({ server: pgid });
+  const r = await runH2load({
+    url: `http://${HOST}:${port}${METHOD}`,
+    clients,
+    streams,
+    threads: 1,
+    durationS: opts.duration,
+    warmupS: opts.warmup,
+    bodyFile,
+    headers: GRPC_REQUEST_HEADERS,
+    logFile: path.join(TMP, `h2load-${key}-${concurrency}.tsv`),
+  });
+  const cpu = meter.stop();
+  cpu.h2load = r.cpuSeconds / cpu.wallS;
+  cpu.other = Math.max(0, cpu.machine - cpu.server - cpu.h2load);
+  console.error(
+    `  ${key} c=${concurrency} (${clients}×${streams}): ${fmt(r.reqPerSec)} req/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms; cores: server ${fmt(cpu.server, 2)}, h2load ${fmt(cpu.h2load, 2)}, other ${fmt(cpu.other, 2)}`,
+  );
+  return { clients, streams, ...r, cpu };
+}
+
+async function main() {
+  const h2v = await h2loadVersion();
+  if (!h2v) throw new Error('h2load is missing (apt-get install nghttp2-client)');
+  const machine = {
+    cores: os.cpus().length,
+    cpu: cpuModel(),
+    memGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    h2load: h2v,
+  };
+  const { file: policyFile, token } = await preparePolicy();
+  const bodies = {
+    apikey: checkRequest('execute', { 'x-api-key': API_KEY }),
+    jwt: checkRequest('bench-jwt', { authorization: `Bearer ${token}` }),
+  };
+  const bodyFiles = Object.fromEntries(
+    Object.entries(bodies).map(([k, b]) => [k, writeGrpcBody(path.join(TMP, `${k}.bin`), b)]),
+  );
+  console.error(
+    `machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, h2load ${h2v}; requests: API key ${bodies.apikey.length} B, JWT ${bodies.jwt.length} B`,
+  );
+  const rows = [];
+  const problems = [];
+
+  {
+    const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
+    for (const c of opts.concurrency) {
+      const r = await load('noop', noop.port, c, bodyFiles.apikey, noop.child.pid);
+      rows.push({ target: 'no-op gRPC server', key: 'noop', concurrency: c, ...r });
+    }
+    await noop.stop();
+  }
+
+  const svc = await startService(policyFile);
+  for (const [key, label] of [
+    ['apikey', 'ext-authz, API key (x-api-key)'],
+    ['jwt', 'ext-authz, JWT RS256 (same token: cache hits)'],
+  ]) {
+    for (const c of opts.concurrency) {
+      const check = await checkAllows(svc.grpcPort, bodies[key]);
+      const m0 = await svc.metrics();
+      const r = await load(key, svc.grpcPort, c, bodyFiles[key], svc.child.pid);
+      const m1 = await svc.metrics();
+      const allow =
+        metricSum(m1, 'ext_authz_decisions_total', { decision: 'allow' }) -
+        metricSum(m0, 'ext_authz_decisions_total', { decision: 'allow' });
+      const d0 = metricByLabel(m0, 'ext_authz_decisions_total', 'decision');
+      const d1 = metricByLabel(m1, 'ext_authz_decisions_total', 'decision');
+      const deny = Object.keys(d1)
+        .filter((k) => k !== 'allow')
+        .reduce((s, k) => s + d1[k] - (d0[k] ?? 0), 0);
+      console.error(
+        `    check: ${check}; service counted allow +${fmt(allow)}, other +${deny} (h2load measured ${fmt(r.requests.succeeded)})`,
+      );
+      if (allow < r.requests.succeeded)
+        problems.push(`${key} c=${c}: allow +${allow} < h2load's ${r.requests.succeeded}`);
+      if (deny > 0) problems.push(`${key} c=${c}: ${deny} non-allow decisions`);
+      rows.push({ target: label, key, concurrency: c, check, verified: { allow, deny }, ...r });
+    }
+  }
+  await svc.stop();
+
+  const noopAt = (c) => rows.find((r) => r.key === 'noop' && r.concurrency === c);
+  const table = markdownTable(
+    ['target', 'concurrency (conn × streams)', 'requests/s', 'p50 ms', 'p99 ms', 'ratio to no-op', 'server CPU µs/req'],
+    rows.map((r) => [
+      r.target,
+      `${r.concurrency} (${r.clients} × ${r.streams})`,
+      fmt(r.reqPerSec),
+      fmt(r.latency.p50, 2),
+      fmt(r.latency.p99, 2),
+      fmt(r.reqPerSec / noopAt(r.concurrency).reqPerSec, 2),
+      fmt((r.cpu.server / r.reqPerSec) * 1e6),
+    ]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const verdict = [];
+  for (const r of rows.filter((x) => x.key !== 'noop')) {
+    const ratio = r.reqPerSec / noopAt(r.concurrency).reqPerSec;
+    const t = TARGETS[r.key];
+    verdict.push(
+      `- throughput, ${r.key}, c=${r.concurrency}: ${fmt(ratio, 2)} × no-op → ${ratio >= t ? 'MET' : 'MISSED'} (target ≥ ${t})`,
+    );
+  }
+  for (const r of rows.filter((x) => x.key !== 'noop' && x.concurrency === TARGET_P99_AT)) {
+    verdict.push(
+      `- p99 at c=${TARGET_P99_AT}, ${r.key}: ${fmt(r.latency.p99, 2)} ms → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
+    );
+  }
+  verdict.push(
+    `- checks: ${problems.length ? `PROBLEMS: ${problems.join('; ')}` : 'every run preceded by a real Check answered OK (allow); ext-authz counted only allow decisions, at least as many as h2load'}`,
+  );
+
+  let profile = '';
+  if (opts.cpuProf) {
+    const files = cpuProfilesIn(opts.cpuProf);
+    if (files.length) {
+      const s = summariseCpuProfiles(files);
+      profile += `\nCPU profile of ext-authz (all its runs; busy ${fmt(s.busyMs / 1000, 1)} s, idle ${fmt(s.idleMs / 1000, 1)} s):\n`;
+      profile += `  by package: ${s.categories
+        .slice(0, 12)
+        .map((c) => `${c.name} ${fmt(c.share * 100, 1)}%`)
+        .join(', ')}\n`;
+      profile += `  by calling package: ${s.callerCategories
+        .slice(0, 12)
+        .map((c) => `${c.name} ${fmt(c.share * 100, 1)}%`)
+        .join(', ')}\n  top self time:\n`;
+      for (const f of s.functions.slice(0, 20)) profile += `    ${fmt(f.share * 100, 1).padStart(5)}%  ${f.name}\n`;
+    }
+  }
+
+  console.log(
+    [
+      `machine: ${machine.cores} cores, ${machine.cpu}, ${fmt(machine.memGiB, 1)} GiB RAM, Node ${machine.node}, h2load ${machine.h2load} (-t 1)`,
+      `each run: ${opts.warmup} s warm-up + ${opts.duration} s measured, ${opts.connections} HTTP/2 connections; CheckRequest for POST /execute: API key ${bodies.apikey.length} B, JWT ${bodies.jwt.length} B`,
+      '',
+      table,
+      '',
+      'Verdict:',
+      ...verdict,
+      profile,
+    ].join('\n'),
+  );
+  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ machine, opts, rows, problems }, null, 2));
+  if (problems.length) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(),
+  (e) => {
+    console.error(`\nbench failed: ${e.stack ?? e}`);
+    process.exit(1);
+  },
+);
