@@ -161,3 +161,21 @@ function convert(s: FlagSpec, name: string, raw: string, source: string): unknow
       throw new Error(`flag spec: --${name} has unknown type ${JSON.stringify(s.type)}`);
   }
 }
+
+/**
+ * parseFlags for a service's main: on a bad flag prints `<service>: <problem>` and the usage and
+ * exits 2; on --help prints the usage and exits 0. Never a stack trace for a user mistake.
+ */
+export function parseFlagsOrExit<T>(service: string, argv: string[], spec: FlagsSpec<T>): T {
+  try {
+    return parseFlags<T>(argv, spec);
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    if (e.helpRequested) {
+      console.log(`usage: ${service} [flags]\n\n${usageText(spec)}`);
+      process.exit(0);
+    }
+    console.error(`${service}: ${e.message}\n\n${usageText(spec)}`);
+    process.exit(2);
+  }
+}

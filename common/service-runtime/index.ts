@@ -1,5 +1,13 @@
 export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './config-watch.js';
-export { FlagError, type FlagSpec, type FlagsSpec, type FlagType, parseFlags, usageText } from './flags.js';
+export {
+  FlagError,
+  type FlagSpec,
+  type FlagsSpec,
+  type FlagType,
+  parseFlags,
+  parseFlagsOrExit,
+  usageText,
+} from './flags.js';
 export {
   DEFAULT_GRPC_SERVER_OPTIONS,
   type GrpcServerHandle,

@@ -6,13 +6,11 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Authorization, type CheckRequest } from '../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
 import {
   createLogger,
-  FlagError,
   grpcServiceDefinition,
   HealthState,
-  parseFlags,
+  parseFlagsOrExit,
   startGrpcServer,
   startHttpServer,
-  usageText,
   watchConfig,
 } from '../../common/service-runtime/index.js';
 import { auditDecision } from './audit.js';
@@ -30,20 +28,7 @@ const serviceName = 'envoy.service.auth.v3.Authorization';
 const log = createLogger('ext-authz');
 
 async function main(): Promise<void> {
-  let settings: Settings;
-  try {
-    settings = parseFlags<Settings>(process.argv.slice(2), settingsSpec);
-  } catch (e) {
-    if (e instanceof FlagError) {
-      console.error(`ext-authz: ${e.message}\n\n${usageText(settingsSpec)}`);
-      process.exit(2);
-    }
-    throw e;
-  }
-  if (!settings.config) {
-    console.error(`ext-authz: --config (or AUTHZ_CONFIG) is required\n\n${usageText(settingsSpec)}`);
-    process.exit(2);
-  }
+  const settings = parseFlagsOrExit<Settings>('ext-authz', process.argv.slice(2), settingsSpec);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const stats = new AuthzStats(registry);

@@ -15,6 +15,7 @@ export const settingsSpec: { [K in keyof Settings]: FlagSpec } = {
     flag: 'config',
     env: 'AUTHZ_CONFIG',
     type: 'string',
+    required: true,
     help: 'policy.yaml written by gen build (hot reloaded).',
   },
   grpcPort: {

@@ -2,14 +2,7 @@
 // ratelimit-service: Envoy's RateLimitService on Redis (or in memory for one process).
 import cluster from 'node:cluster';
 import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
-import {
-  createLogger,
-  FlagError,
-  HealthState,
-  parseFlags,
-  startHttpServer,
-  usageText,
-} from '../../common/service-runtime/index.js';
+import { createLogger, HealthState, parseFlagsOrExit, startHttpServer } from '../../common/service-runtime/index.js';
 import { type Settings, settingsSpec } from './settings.js';
 import { startWorker } from './worker.js';
 
@@ -54,20 +47,7 @@ async function primary(settings: Settings): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  let settings: Settings;
-  try {
-    settings = parseFlags<Settings>(process.argv.slice(2), settingsSpec);
-  } catch (e) {
-    if (e instanceof FlagError) {
-      console.error(`ratelimit-service: ${e.message}\n\n${usageText(settingsSpec)}`);
-      process.exit(2);
-    }
-    throw e;
-  }
-  if (!settings.config) {
-    console.error(`ratelimit-service: --config (or RLS_CONFIG) is required\n\n${usageText(settingsSpec)}`);
-    process.exit(2);
-  }
+  const settings = parseFlagsOrExit<Settings>('ratelimit-service', process.argv.slice(2), settingsSpec);
   if (settings.workers > 1 && cluster.isPrimary) return primary(settings);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

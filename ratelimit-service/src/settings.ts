@@ -22,6 +22,7 @@ export const settingsSpec: { [K in keyof Settings]: FlagSpec } = {
     flag: 'config',
     env: 'RLS_CONFIG',
     type: 'string',
+    required: true,
     help: 'Config file, or directory of config files (one domain each).',
   },
   redis: {
