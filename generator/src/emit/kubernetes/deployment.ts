@@ -27,3 +27,20 @@ export function deployment(
     },
   };
 }
+
+/** Readiness and liveness of our two services: /readyz and /healthz on their HTTP port. */
+export const serviceProbes = {
+  readinessProbe: {
+    httpGet: { path: '/readyz', port: 'http' },
+    periodSeconds: 5,
+    failureThreshold: 2,
+    timeoutSeconds: 2,
+  },
+  livenessProbe: {
+    httpGet: { path: '/healthz', port: 'http' },
+    initialDelaySeconds: 5,
+    periodSeconds: 10,
+    failureThreshold: 3,
+    timeoutSeconds: 2,
+  },
+};

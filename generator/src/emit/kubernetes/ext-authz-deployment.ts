@@ -8,7 +8,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { GatewayModel } from '../../model/types.js';
 import { secretMountPath } from '../names.js';
 import type { MountedConfig } from './config-maps.js';
-import { deployment } from './deployment.js';
+import { deployment, serviceProbes } from './deployment.js';
 import type { Container, Volume, VolumeMount } from './k8s-types.js';
 import { objectName, selectorLabels } from './labels.js';
 import { containerSecurityContext, podSpec, resources, tmpMount, tmpVolume } from './pod.js';
@@ -69,19 +69,7 @@ export function extAuthzDeployment(
       { name: 'grpc', containerPort: ports.extAuthz.grpc, protocol: 'TCP' },
       { name: 'http', containerPort: ports.extAuthz.http, protocol: 'TCP' },
     ],
-    readinessProbe: {
-      httpGet: { path: '/readyz', port: 'http' },
-      periodSeconds: 5,
-      failureThreshold: 2,
-      timeoutSeconds: 2,
-    },
-    livenessProbe: {
-      httpGet: { path: '/healthz', port: 'http' },
-      initialDelaySeconds: 5,
-      periodSeconds: 10,
-      failureThreshold: 3,
-      timeoutSeconds: 2,
-    },
+    ...serviceProbes,
     resources: resources(model, 'ext-authz'),
     securityContext: containerSecurityContext,
     volumeMounts: [{ name: 'policy', mountPath: config.dir, readOnly: true }, ...credentials.mounts, tmpMount],

@@ -5,7 +5,7 @@
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { GatewayModel } from '../../model/types.js';
 import type { MountedConfig } from './config-maps.js';
-import { deployment } from './deployment.js';
+import { deployment, serviceProbes } from './deployment.js';
 import type { Container } from './k8s-types.js';
 import { objectName, selectorLabels } from './labels.js';
 import { containerSecurityContext, podSpec, resources, tmpMount, tmpVolume } from './pod.js';
@@ -52,19 +52,7 @@ export function ratelimitDeployment(
       { name: 'grpc', containerPort: ports.ratelimit.grpc, protocol: 'TCP' },
       { name: 'http', containerPort: ports.ratelimit.http, protocol: 'TCP' },
     ],
-    readinessProbe: {
-      httpGet: { path: '/readyz', port: 'http' },
-      periodSeconds: 5,
-      failureThreshold: 2,
-      timeoutSeconds: 2,
-    },
-    livenessProbe: {
-      httpGet: { path: '/healthz', port: 'http' },
-      initialDelaySeconds: 5,
-      periodSeconds: 10,
-      failureThreshold: 3,
-      timeoutSeconds: 2,
-    },
+    ...serviceProbes,
     resources: resources(model, 'ratelimit'),
     securityContext: containerSecurityContext,
     volumeMounts: [{ name: 'config', mountPath: config.dir, readOnly: true }, tmpMount],
