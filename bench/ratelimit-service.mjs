@@ -8,7 +8,7 @@
 //
 //   npm run build && node bench/ratelimit-service.mjs [--duration 10] [--warmup 2]
 //     [--concurrency 16,64] [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE]
-//     [--store redis|memory] [--retries 2]
+//     [--store redis|memory] [--retries 2] [--rate REQ_PER_S]
 //
 // What runs: one redis-server (free port, no persistence); the no-op server
 // (bench/lib/noop-grpc-server.mjs, one process); then ratelimit-service from a snapshot of dist/
@@ -29,6 +29,10 @@
 // and a run during which other processes took more than 0.25 cores is done again (--retries times
 // at most, default 2), keeping the cleanest attempt; a kept run that is still disturbed is marked
 // with * in the table.
+//
+// --rate R (a diagnostic) offers a fixed R requests/s in total (h2load --rps R/connections per
+// connection) instead of loading as fast as possible: latency below saturation. Ratios and the
+// throughput verdict then mean nothing.
 //
 // --store memory (a diagnostic, not the targets' setting) runs the service without --redis, to
 // see what Redis costs.
@@ -100,6 +104,7 @@ function parseArgs(argv) {
     else if (flag === '--cpu-prof') o.cpuProf = path.resolve(value());
     else if (flag === '--store') o.store = value();
     else if (flag === '--retries') o.retries = Number(value());
+    else if (flag === '--rate') o.rate = Number(value());
     else if (flag === '--json') o.json = path.resolve(value());
     else if (flag === '-h' || flag === '--help') {
       console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0]);
@@ -111,6 +116,7 @@ function parseArgs(argv) {
   if (!posInt(o.connections)) usage('bad --connections');
   if (!['redis', 'memory'].includes(o.store)) usage('--store is redis or memory');
   if (!(Number.isInteger(o.retries) && o.retries >= 0)) usage('bad --retries');
+  if (o.rate !== undefined && !posInt(o.rate)) usage('bad --rate');
   if (!o.concurrency.every(posInt) || !o.workers.every(posInt)) usage('bad --concurrency/--workers');
   for (const c of o.concurrency) {
     if (c % o.connections !== 0 && c >= o.connections)
@@ -120,7 +126,7 @@ function parseArgs(argv) {
 }
 function usage(msg) {
   console.error(
-    `bench/ratelimit-service.mjs: ${msg}\nusage: node bench/ratelimit-service.mjs [--duration S] [--warmup S] [--concurrency 16,64] [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE] [--store redis|memory] [--retries 2]`,
+    `bench/ratelimit-service.mjs: ${msg}\nusage: node bench/ratelimit-service.mjs [--duration S] [--warmup S] [--concurrency 16,64] [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE] [--store redis|memory] [--retries 2] [--rate REQ_PER_S]`,
   );
   process.exit(2);
 }
@@ -325,16 +331,20 @@ async function startService(workers, redisUrl) {
 // machine first, and a run during which other processes used more than FOREIGN_MAX_CORES is done
 // again (at most --retries times); the attempt with the least foreign load is kept.
 
-async function load(target, port, concurrency, pgids) {
+/** `verify` (optional): async () => (async (run) => result), called around every attempt; its result
+ *  is stored as the attempt's `verified`. */
+async function load(target, port, concurrency, pgids, verify) {
   const attempts = [];
   for (;;) {
+    const after = await verify?.();
     const a = await loadOnce(target, port, concurrency, pgids);
+    if (after) a.verified = await after(a);
     attempts.push(a);
     if (a.cpu.foreign <= FOREIGN_MAX_CORES || attempts.length > opts.retries) break;
     console.error(`    other processes used ${fmt(a.cpu.foreign, 2)} cores during this run: running it again`);
   }
   const best = attempts.reduce((x, y) => (y.cpu.foreign < x.cpu.foreign ? y : x));
-  return { ...best, attempts: attempts.length };
+  return { ...best, attempts: attempts.length, others: attempts.filter((x) => x !== best) };
 }
 
 async function loadOnce(target, port, concurrency, pgids) {
@@ -356,6 +366,8 @@ async function loadOnce(target, port, concurrency, pgids) {
     bodyFile: BODY,
     headers: GRPC_REQUEST_HEADERS,
     logFile: path.join(TMP, `h2load-${target}-${concurrency}.tsv`),
+    // --rate: a fixed offered load (h2load --rps is per connection), instead of as fast as possible.
+    extraArgs: opts.rate ? ['--rps', String(Math.max(1, Math.round(opts.rate / clients)))] : [],
   });
   const cpu = meter.stop();
   cpu.server = cpu.noop ?? cpu.service;
@@ -401,6 +413,7 @@ async function main() {
   const rows = [];
   const problems = [];
   const readiness = [];
+  const disturbed = []; // non-OK answers seen only in discarded (disturbed) attempts
 
   // The no-op baseline.
   {
@@ -424,48 +437,57 @@ async function main() {
       );
     for (const c of opts.concurrency) {
       const check = await checkService(svc.grpcPort);
-      const m0 = await svc.metrics();
-      const s0 = await redis.info('commandstats');
-      const r = await load(`rls-w${w}`, svc.grpcPort, c, { service: svc.child.pid, redis: redis.child.pid });
-      const m1 = await svc.metrics();
-      const s1 = await redis.info('commandstats');
-      const ok =
-        metricSum(m1, 'ratelimit_calls_total', { code: 'OK' }) - metricSum(m0, 'ratelimit_calls_total', { code: 'OK' });
-      const codes0 = metricByLabel(m0, 'ratelimit_calls_total', 'code');
-      const codes1 = metricByLabel(m1, 'ratelimit_calls_total', 'code');
-      const notOk = Object.entries(codes1)
-        .filter(([code]) => code !== 'OK')
-        .map(([code, n]) => [code, n - (codes0[code] ?? 0)])
-        .filter(([, n]) => n > 0);
-      const incrby = commandCalls(s1, 'incrby') - commandCalls(s0, 'incrby');
-      const overLimit =
-        metricSum(m1, 'ratelimit_descriptor_decisions_total', { decision: 'over_limit' }) -
-        metricSum(m0, 'ratelimit_descriptor_decisions_total', { decision: 'over_limit' });
-      const storeErrors = metricSum(m1, 'ratelimit_store_errors_total') - metricSum(m0, 'ratelimit_store_errors_total');
-      const verified = { grpcOk: ok, notOk, incrby, overLimit, storeErrors, measured: r.requests.succeeded };
-      console.error(
-        `    service counted ${fmt(ok)} gRPC OK calls (h2load measured ${fmt(r.requests.succeeded)} + warm-up` +
-          `${r.attempts > 1 ? `, over ${r.attempts} attempts` : ''}), ` +
-          `${notOk.length ? `non-OK: ${notOk.map(([k, n]) => `${k}=${n}`).join(', ')}` : 'no non-OK'}, ` +
-          `Redis INCRBY +${fmt(incrby)} (${fmt(incrby / (ok || 1), 2)} per call), over_limit +${overLimit}, ` +
-          `store errors +${storeErrors}`,
-      );
-      if (notOk.length)
-        problems.push(
-          `--workers ${w} c=${c}: non-OK gRPC codes ${JSON.stringify(notOk)} (store errors during the run: ${storeErrors})`,
-        );
-      if (ok < r.requests.succeeded)
-        problems.push(`--workers ${w} c=${c}: service counted ${ok} OK calls < h2load's ${r.requests.succeeded}`);
-      if (opts.store === 'redis' && incrby < ok * LIMITED_DESCRIPTORS * 0.99)
-        problems.push(`--workers ${w} c=${c}: only ${incrby} Redis INCRBY for ${ok} calls`);
-      if (overLimit > 0) problems.push(`--workers ${w} c=${c}: ${overLimit} descriptors over limit`);
+      // What the service and Redis counted during each attempt.
+      const verify = async () => {
+        const m0 = await svc.metrics();
+        const s0 = await redis.info('commandstats');
+        return async (run) => {
+          const m1 = await svc.metrics();
+          const s1 = await redis.info('commandstats');
+          const delta = (name, labels) => metricSum(m1, name, labels) - metricSum(m0, name, labels);
+          const codes0 = metricByLabel(m0, 'ratelimit_calls_total', 'code');
+          const codes1 = metricByLabel(m1, 'ratelimit_calls_total', 'code');
+          const v = {
+            grpcOk: delta('ratelimit_calls_total', { code: 'OK' }),
+            notOk: Object.entries(codes1)
+              .filter(([code]) => code !== 'OK')
+              .map(([code, n]) => [code, n - (codes0[code] ?? 0)])
+              .filter(([, n]) => n > 0),
+            incrby: commandCalls(s1, 'incrby') - commandCalls(s0, 'incrby'),
+            overLimit: delta('ratelimit_descriptor_decisions_total', { decision: 'over_limit' }),
+            storeErrors: delta('ratelimit_store_errors_total'),
+            measured: run.requests.succeeded,
+          };
+          console.error(
+            `    service counted ${fmt(v.grpcOk)} gRPC OK calls (h2load measured ${fmt(v.measured)} + warm-up), ` +
+              `${v.notOk.length ? `non-OK: ${v.notOk.map(([k, n]) => `${k}=${n}`).join(', ')}` : 'no non-OK'}, ` +
+              `Redis INCRBY +${fmt(v.incrby)} (${fmt(v.incrby / (v.grpcOk || 1), 2)} per call), ` +
+              `over_limit +${v.overLimit}, store errors +${v.storeErrors}`,
+          );
+          return v;
+        };
+      };
+      const r = await load(`rls-w${w}`, svc.grpcPort, c, { service: svc.child.pid, redis: redis.child.pid }, verify);
+      const v = r.verified;
+      const at = `--workers ${w} c=${c}`;
+      if (v.notOk.length)
+        problems.push(`${at}: non-OK gRPC codes ${JSON.stringify(v.notOk)} (store errors: ${v.storeErrors})`);
+      if (v.grpcOk < v.measured) problems.push(`${at}: service counted ${v.grpcOk} OK calls < h2load's ${v.measured}`);
+      if (opts.store === 'redis' && v.incrby < v.grpcOk * LIMITED_DESCRIPTORS * 0.99)
+        problems.push(`${at}: only ${v.incrby} Redis INCRBY for ${v.grpcOk} calls`);
+      if (v.overLimit > 0) problems.push(`${at}: ${v.overLimit} descriptors over limit`);
+      for (const o of r.others) {
+        if (o.verified.notOk.length)
+          disturbed.push(
+            `${at}, a discarded attempt with ${fmt(o.cpu.foreign, 2)} cores of other load: non-OK ${JSON.stringify(o.verified.notOk)} (store errors: ${o.verified.storeErrors})`,
+          );
+      }
       rows.push({
         target: `ratelimit-service + ${opts.store === 'redis' ? 'Redis' : 'memory store'}`,
         key: `rls-w${w}`,
         workers: w,
         concurrency: c,
         check,
-        verified,
         ...r,
       });
     }
@@ -494,7 +516,7 @@ async function main() {
       fmt(r.reqPerSec),
       fmt(r.latency.p50, 2),
       fmt(r.latency.p99, 2),
-      r.key === 'noop' ? '1.00' : fmt(r.reqPerSec / noopAt(r.concurrency).reqPerSec, 2),
+      opts.rate ? '–' : r.key === 'noop' ? '1.00' : fmt(r.reqPerSec / noopAt(r.concurrency).reqPerSec, 2),
       fmt((r.cpu.server / r.reqPerSec) * 1e6),
       cpuCell(r.cpu),
     ]),
@@ -503,7 +525,9 @@ async function main() {
 
   const verdict = [];
   const rlsRows = rows.filter((r) => r.key !== 'noop');
-  for (const r of rlsRows) {
+  if (opts.rate)
+    verdict.push(`- throughput and scaling: not measured (fixed offered load of ${opts.rate} req/s with --rate)`);
+  for (const r of opts.rate ? [] : rlsRows) {
     const ratio = r.reqPerSec / noopAt(r.concurrency).reqPerSec;
     verdict.push(
       `- throughput, --workers ${r.workers}, c=${r.concurrency}: ${fmt(ratio, 2)} × no-op → ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (target ≥ ${TARGET_RATIO})`,
@@ -514,7 +538,7 @@ async function main() {
       `- p99 at c=${TARGET_P99_AT}, --workers ${r.workers}: ${fmt(r.latency.p99, 2)} ms → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
     );
   }
-  if (opts.workers.length > 1) {
+  if (opts.workers.length > 1 && !opts.rate) {
     const [w1, ...more] = [...opts.workers].sort((a, b) => a - b);
     for (const c of opts.concurrency) {
       const base = rlsRows.find((r) => r.workers === w1 && r.concurrency === c);
@@ -531,6 +555,7 @@ async function main() {
     `- gRPC checks: ${problems.length ? `PROBLEMS: ${problems.join('; ')}` : `every run preceded by a real OK call; the service counted only OK calls, at least as many as h2load${opts.store === 'redis' ? ', and 2 Redis INCRBY per call' : ''}; nothing over limit`}`,
   );
 
+  if (disturbed.length) verdict.push(`- under other CPU load (not counted): ${disturbed.join('; ')}`);
   if (readiness.length) verdict.push(`- readiness (not counted in the runs): ${readiness.join('; ')}`);
 
   let profile = '';
@@ -553,7 +578,7 @@ async function main() {
 
   const out = [
     `machine: ${machine.cores} cores, ${machine.cpu}, ${fmt(machine.memGiB, 1)} GiB RAM, Node ${machine.node}, Redis ${machine.redis}, h2load ${machine.h2load} (-t 1)`,
-    `each run: ${opts.warmup} s warm-up + ${opts.duration} s measured, ${opts.connections} HTTP/2 connections; request = RateLimitRequest of ${REQUEST_BYTES.length} bytes (domain bench, 2 descriptors)`,
+    `each run: ${opts.warmup} s warm-up + ${opts.duration} s measured, ${opts.connections} HTTP/2 connections${opts.rate ? `, fixed offered load ${opts.rate} req/s` : ''}; request = RateLimitRequest of ${REQUEST_BYTES.length} bytes (domain bench, 2 descriptors)`,
     '',
     table,
     '',
@@ -569,7 +594,8 @@ async function main() {
     profile,
   ].join('\n');
   console.log(out);
-  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ machine, opts, rows, problems, readiness }, null, 2));
+  if (opts.json)
+    fs.writeFileSync(opts.json, JSON.stringify({ machine, opts, rows, problems, readiness, disturbed }, null, 2));
   if (problems.length) process.exitCode = 1;
 }
 

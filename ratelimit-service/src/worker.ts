@@ -60,6 +60,15 @@ export async function startWorker(
   const stats = new RateLimitStats(registry);
   const health = new HealthState();
   let config: RateLimitConfig | undefined;
+  // Ready once a config is loaded, the gRPC port listens, and the store is connected (or a
+  // short start-up grace has passed: then the domains' failure modes answer for a store that is down).
+  const readiness = { config: false, listening: false, store: false };
+  const updateReady = () => {
+    if (!(readiness.config && readiness.listening && readiness.store) || health.isServing('')) return;
+    health.setServing('', true);
+    health.setServing(serviceName, true);
+    if (isClusterWorker) process.send?.({ ready: true });
+  };
   const watcher = watchConfig({
     path: settings.config,
     load: loadConfig,
@@ -68,9 +77,8 @@ export async function startWorker(
       stats.configLoads.inc({ result: 'success' });
       stats.configDomains.set(c.domains.size);
       log.info('config loaded', { domains: [...c.domains.keys()], files: c.files.length });
-      health.setServing('', true);
-      health.setServing(serviceName, true);
-      if (isClusterWorker) process.send?.({ ready: true });
+      readiness.config = true;
+      updateReady();
     },
     onError: (e) => {
       stats.configLoads.inc({ result: 'error' });
@@ -117,6 +125,16 @@ export async function startWorker(
   const http = isClusterWorker
     ? undefined
     : await startHttpServer({ host: settings.host, port: settings.httpPort, health, registry });
+  readiness.listening = true;
+  const storeDeadline = Date.now() + 5000;
+  const waitForStore = () => {
+    if (store.ready() || Date.now() >= storeDeadline) {
+      if (!store.ready()) log.warn('store not connected after 5 s; serving with the failure modes', { store: store.kind });
+      readiness.store = true;
+      updateReady();
+    } else setTimeout(waitForStore, 50).unref();
+  };
+  waitForStore();
   log.info('serving', { grpc_port: grpcServer.port, http_port: http?.port, store: store.kind });
   return {
     grpcPort: grpcServer.port,
