@@ -129,7 +129,8 @@ export async function startWorker(
   const storeDeadline = Date.now() + 5000;
   const waitForStore = () => {
     if (store.ready() || Date.now() >= storeDeadline) {
-      if (!store.ready()) log.warn('store not connected after 5 s; serving with the failure modes', { store: store.kind });
+      if (!store.ready())
+        log.warn('store not connected after 5 s; serving with the failure modes', { store: store.kind });
       readiness.store = true;
       updateReady();
     } else setTimeout(waitForStore, 50).unref();
