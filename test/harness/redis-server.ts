@@ -13,6 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { onProcessExit } from '../support/exit-cleanup.js';
 
 const SERVER_BIN = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
 const CLI_BIN = process.env['REDIS_CLI_BIN'] ?? 'redis-cli';
@@ -63,7 +64,6 @@ export function redisSkipReason(cluster = false): string {
 
 const live = new Set<ChildProcess>();
 const dirs = new Set<string>();
-let hooked = false;
 
 function cleanupNow(): void {
   for (const child of live) {
@@ -77,19 +77,7 @@ function cleanupNow(): void {
   for (const d of [...dirs]) removeDir(d);
 }
 
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', cleanupNow);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      cleanupNow();
-      process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
-  }
-}
+const hookExit = () => onProcessExit(cleanupNow);
 
 // The exit hooks do not run when the test process is SIGKILLed (a killed vitest worker, a cut pipe).
 // So every temp dir also gets a watchdog: a detached `sh` that waits for this process to disappear,

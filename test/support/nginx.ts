@@ -15,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../harness/redis-server.js';
+import { onProcessExit } from './exit-cleanup.js';
 
 const NGINX_BIN = process.env['NGINX_BIN'] ?? 'nginx';
 const START_TIMEOUT_MS = 10_000;
@@ -68,7 +69,6 @@ export function nginxSkipReason(): string {
 // ------------------------------------------------------------------------------------------ cleanup
 
 const live = new Map<ChildProcess, string>();
-let hooked = false;
 
 function cleanupNow(): void {
   for (const [child, dir] of live) {
@@ -82,19 +82,7 @@ function cleanupNow(): void {
   live.clear();
 }
 
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', cleanupNow);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      cleanupNow();
-      process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
-  }
-}
+const hookExit = () => onProcessExit(cleanupNow);
 
 /**
  * The exit hooks do not run when the test process is SIGKILLed. A detached `sh` waits for this
