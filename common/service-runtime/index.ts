@@ -1,5 +1,12 @@
 export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './config-watch.js';
 export {
+  FastCounter,
+  type FastCounterConfig,
+  FastHistogram,
+  type FastHistogramConfig,
+  type HistogramValue,
+} from './fast-metrics.js';
+export {
   FlagError,
   type FlagSpec,
   type FlagsSpec,

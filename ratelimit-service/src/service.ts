@@ -9,6 +9,7 @@ import {
   RateLimitResponse_Code,
   type RateLimitResponse_DescriptorStatus,
   RateLimitResponse_DescriptorStatusSchema,
+  type RateLimitResponse_RateLimit,
   RateLimitResponse_RateLimitSchema,
   RateLimitResponseSchema,
 } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
@@ -133,11 +134,7 @@ export class RateLimitService {
     for (const s of slots) {
       const r = s.result!;
       const st = statuses[s.index];
-      st.currentLimit = create(RateLimitResponse_RateLimitSchema, {
-        requestsPerUnit: s.limit.rule.requestsPerUnit,
-        unit: unitToEnum(s.limit.rule.unit),
-        name: s.limit.rule.name ?? '',
-      });
+      st.currentLimit = currentLimitOf(s.limit.rule);
       st.limitRemaining = r.remaining;
       // Envoy and upstream never see 0 here: at least one second.
       st.durationUntilReset = {
@@ -240,3 +237,18 @@ export class RateLimitService {
 }
 
 const resetOf = (h: Hit) => secondsUntilReset(h.window, h.nowMs);
+
+// The `current_limit` message of a rule, made once: responses only read it when they are encoded.
+const currentLimits = new WeakMap<RateLimitRule, RateLimitResponse_RateLimit>();
+function currentLimitOf(rule: RateLimitRule): RateLimitResponse_RateLimit {
+  let m = currentLimits.get(rule);
+  if (!m) {
+    m = create(RateLimitResponse_RateLimitSchema, {
+      requestsPerUnit: rule.requestsPerUnit,
+      unit: unitToEnum(rule.unit),
+      name: rule.name ?? '',
+    });
+    currentLimits.set(rule, m);
+  }
+  return m;
+}

@@ -1,67 +1,69 @@
 // Prometheus metrics of the rate-limit service. Labels are bounded: domain and the descriptor's
 // config path (never a request value such as an IP or a client name).
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+// The per-call metrics are FastCounter/FastHistogram (same output as prom-client's, cheaper updates).
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from '../../common/service-runtime/fast-metrics.js';
 
 export class RateLimitStats {
-  readonly calls: Counter<'code'>;
-  readonly callDuration: Histogram<'code'>;
-  readonly decisions: Counter<'domain' | 'descriptor' | 'decision'>;
-  readonly hits: Counter<'domain' | 'descriptor' | 'decision'>;
-  readonly storeErrors: Counter<'store'>;
-  readonly storeDuration: Histogram<'store'>;
-  readonly failureMode: Counter<'domain' | 'mode'>;
-  readonly localCacheHits: Counter;
+  readonly calls: FastCounter<'code'>;
+  readonly callDuration: FastHistogram<'code'>;
+  readonly decisions: FastCounter<'domain' | 'descriptor' | 'decision'>;
+  readonly hits: FastCounter<'domain' | 'descriptor' | 'decision'>;
+  readonly storeErrors: FastCounter<'store'>;
+  readonly storeDuration: FastHistogram<'store'>;
+  readonly failureMode: FastCounter<'domain' | 'mode'>;
+  readonly localCacheHits: FastCounter;
   readonly configLoads: Counter<'result'>;
   readonly configDomains: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
     const fast = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
-    this.calls = new Counter({
+    this.calls = new FastCounter({
       name: 'ratelimit_calls_total',
       help: 'ShouldRateLimit calls by gRPC status code.',
       labelNames: ['code'],
       registers,
     });
-    this.callDuration = new Histogram({
+    this.callDuration = new FastHistogram({
       name: 'ratelimit_call_duration_seconds',
       help: 'Time to answer ShouldRateLimit.',
       labelNames: ['code'],
       buckets: fast,
       registers,
     });
-    this.decisions = new Counter({
+    this.decisions = new FastCounter({
       name: 'ratelimit_descriptor_decisions_total',
       help: 'Descriptors decided, by outcome: within_limit, over_limit, shadow_over_limit (allowed by shadow mode), unlimited, no_limit.',
       labelNames: ['domain', 'descriptor', 'decision'],
       registers,
     });
-    this.hits = new Counter({
+    this.hits = new FastCounter({
       name: 'ratelimit_hits_total',
       help: 'Hits counted (hits_addend: requests, or LLM tokens for token quotas), by outcome.',
       labelNames: ['domain', 'descriptor', 'decision'],
       registers,
     });
-    this.storeErrors = new Counter({
+    this.storeErrors = new FastCounter({
       name: 'ratelimit_store_errors_total',
       help: 'Failed calls to the counter store (Redis).',
       labelNames: ['store'],
       registers,
     });
-    this.storeDuration = new Histogram({
+    this.storeDuration = new FastHistogram({
       name: 'ratelimit_store_duration_seconds',
       help: 'Round trip to the counter store for one ShouldRateLimit call.',
       labelNames: ['store'],
       buckets: fast,
       registers,
     });
-    this.failureMode = new Counter({
+    this.failureMode = new FastCounter({
       name: 'ratelimit_failure_mode_total',
       help: 'Calls answered by the failure mode (allow, local) because the store failed.',
       labelNames: ['domain', 'mode'],
       registers,
     });
-    this.localCacheHits = new Counter({
+    this.localCacheHits = new FastCounter({
       name: 'ratelimit_local_cache_hits_total',
       help: 'Descriptors answered over-limit from the local cache, without a store call.',
       registers,

@@ -121,7 +121,7 @@ describe.skipIf(!available)(available ? 'RedisStore round trips' : `skipped: ${r
     await server?.stop();
   });
 
-  it('apply() writes all its hits in one socket write and gets one batch of replies', async () => {
+  it('apply() calls in the same turn share one socket write, each reading only its own replies', async () => {
     const now = Date.now();
     const algs: Algorithm[] = ['fixed_window', 'sliding_window', 'token_bucket'];
     const hits = Array.from({ length: 30 }, (_, i) => ({
@@ -140,9 +140,12 @@ describe.skipIf(!available)(available ? 'RedisStore round trips' : `skipped: ${r
       writes++;
       return write.apply(this, a);
     };
+    const other = (n: number): Hit => ({ ...hits[0], key: `rt_other_${n}_`, hits: n });
     try {
-      const res = await store.apply(hits);
+      const [res, a, b] = await Promise.all([store.apply(hits), store.apply([other(2)]), store.apply([other(5)])]);
       expect(res).toHaveLength(30);
+      expect(a.map((r) => r.remaining)).toEqual([98]);
+      expect(b.map((r) => r.remaining)).toEqual([95]);
     } finally {
       conn.stream.write = write;
     }
@@ -152,6 +155,24 @@ describe.skipIf(!available)(available ? 'RedisStore round trips' : `skipped: ${r
     expect(await store.connection.get(`rt:rt_3_${start}`)).toBe('6');
     expect(await store.connection.get(`rt:rt_0_${start}`)).toBeNull();
     expect(await store.connection.exists(`rt:{rt_1_}sw:${start + 60}`, `rt:{rt_2_}tb:60`)).toBe(2);
+  });
+
+  it('an error reply fails only the call it belongs to, not the others in the shared pipeline', async () => {
+    const now = Date.now();
+    const start = Math.floor(now / 60_000) * 60;
+    const mk = (key: string): Hit => ({
+      key,
+      algorithm: 'fixed_window',
+      limit: 10,
+      window: { startSeconds: start, lengthSeconds: 60 },
+      hits: 1,
+      nowMs: now,
+    });
+    await store.connection.set(`rt:rt_bad_${start}`, 'not a number');
+    const [bad, good] = await Promise.allSettled([store.apply([mk('rt_bad_')]), store.apply([mk('rt_good_')])]);
+    expect(bad.status).toBe('rejected');
+    expect(String((bad as PromiseRejectedResult).reason)).toMatch(/not an integer/);
+    expect(good.status === 'fulfilled' && good.value.map((r) => r.remaining)).toEqual([9]);
   });
 
   it('survives SCRIPT FLUSH (EVALSHA → NOSCRIPT → EVAL)', async () => {

@@ -3,6 +3,9 @@
 // One apply() = one round trip per node: a single pipeline holding, per hit, INCRBY+EXPIRE (fixed_window,
 // envoyproxy's commands and key layout) or one EVALSHA of the scripts in redis-scripts.ts. In Cluster mode
 // the hits are grouped by the node serving their slot and the groups are sent in parallel.
+// Calls that arrive in the same turn of the event loop share that pipeline (one socket write and one
+// batch of replies for all of them): under load this costs less per call than anything else here, and
+// each call still reads only its own replies, so one call's error reply fails that call alone.
 //
 // Fail fast: no offline queue (a call while disconnected rejects at once), no retries of a sent command
 // (INCRBY is not idempotent), an ioredis commandTimeout, and on top a deadline on the whole apply():
@@ -150,6 +153,13 @@ interface Plan {
   read(replies: unknown[]): HitResult;
 }
 
+/** One call's share of a shared pipeline. */
+interface Queued {
+  plans: Plan[];
+  resolve(replies: [Error | null, unknown][]): void;
+  reject(e: Error): void;
+}
+
 function backoff(times: number): number {
   // 50, 100, 200, 400, 800, 1000, 1000… ms, plus up to 20 % jitter.
   const base = Math.min(1000, 50 * 2 ** Math.min(times - 1, 10));
@@ -197,6 +207,9 @@ export class RedisStore implements CounterStore {
   private readonly target: string;
   private closed = false;
   private lastRefresh = 0;
+  /** Calls waiting for the next flush, per node group ('' for a single node). */
+  private readonly queues = new Map<string, Queued[]>();
+  private flushScheduled = false;
 
   /** `fromUrl('redis://h:6379')`, `fromUrl('redis+cluster://h1:7000,h2:7001')`: see parseRedisSpec. */
   static fromUrl(spec: string, opts: Omit<RedisStoreOptions, 'urls' | 'cluster'> & { cluster?: boolean } = {}) {
@@ -378,24 +391,25 @@ export class RedisStore implements CounterStore {
     }
   }
 
-  /** One pipeline for the given plans (indexes into results); rejects on the first command error. */
+  /** The given plans (indexes into results) in the next shared pipeline; rejects on the first command error. */
   private async runGroup(
     client: Redis | Cluster,
     plans: (Plan | null)[],
     results: HitResult[],
     only?: number[],
+    group = '',
   ): Promise<void> {
-    const p = client.pipeline() as ScriptCommander;
     const order = only ?? plans.map((_, i) => i);
     const used: number[] = [];
+    const mine: Plan[] = [];
     for (const i of order) {
       const plan = plans[i];
       if (!plan) continue;
-      plan.enqueue(p);
       used.push(i);
+      mine.push(plan);
     }
-    const replies = await p.exec();
-    if (!replies) throw new RedisStoreError(`redis ${this.target}: pipeline aborted`);
+    if (mine.length === 0) return;
+    const replies = await this.enqueue(client, group, mine);
     let at = 0;
     for (const i of used) {
       const plan = plans[i]!;
@@ -404,6 +418,48 @@ export class RedisStore implements CounterStore {
       const failed = slice.find(([err]) => err);
       if (failed) throw new RedisStoreError(`redis ${this.target}: ${describeError(failed[0]!)}`);
       results[i] = plan.read(slice.map(([, v]) => v));
+    }
+  }
+
+  /** Queues plans for the pipeline of `group` sent at the end of this turn of the event loop. */
+  private enqueue(client: Redis | Cluster, group: string, plans: Plan[]): Promise<[Error | null, unknown][]> {
+    return new Promise((resolve, reject) => {
+      const q = this.queues.get(group);
+      if (q) q.push({ plans, resolve, reject });
+      else this.queues.set(group, [{ plans, resolve, reject }]);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush(client));
+      }
+    });
+  }
+
+  private flush(client: Redis | Cluster): void {
+    this.flushScheduled = false;
+    const groups = [...this.queues.values()];
+    this.queues.clear();
+    for (const batch of groups) {
+      const p = client.pipeline() as ScriptCommander;
+      for (const item of batch) for (const plan of item.plans) plan.enqueue(p);
+      p.exec().then(
+        (replies) => {
+          if (!replies) {
+            const e = new RedisStoreError(`redis ${this.target}: pipeline aborted`);
+            for (const item of batch) item.reject(e);
+            return;
+          }
+          let at = 0;
+          for (const item of batch) {
+            let n = 0;
+            for (const plan of item.plans) n += plan.replies;
+            item.resolve(replies.slice(at, at + n));
+            at += n;
+          }
+        },
+        (e: Error) => {
+          for (const item of batch) item.reject(e);
+        },
+      );
     }
   }
 
@@ -420,7 +476,7 @@ export class RedisStore implements CounterStore {
       else groups.set(id, [i]);
     });
     try {
-      await Promise.all([...groups.values()].map((only) => this.runGroup(cluster, plans, results, only)));
+      await Promise.all([...groups.entries()].map(([id, only]) => this.runGroup(cluster, plans, results, only, id)));
     } catch (e) {
       // A node may have died or its slots moved (failover): learn the new layout soon, at most once a second.
       if (Date.now() - this.lastRefresh >= 1000) {
