@@ -7,7 +7,10 @@
 //   - p99 < 3 ms at concurrency 16.
 //
 //   npm run build && node bench/ext-authz.mjs [--duration 8] [--warmup 1] [--concurrency 16,64]
-//     [--connections 4] [--cpu-prof DIR] [--json FILE]
+//     [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE]
+//
+// --workers: ext-authz runs once per value with `--workers N` (N processes sharing the gRPC port;
+// the no-op server is always one process).
 //
 // What runs: the no-op server (bench/lib/noop-grpc-server.mjs), then ext-authz from a snapshot of
 // dist/ with the policy `gen build examples/gateway.yaml` writes, plus one extra route policy
@@ -67,7 +70,7 @@ const TARGET_P99_MS = 3;
 const TARGET_P99_AT = 16;
 
 function parseArgs(argv) {
-  const o = { duration: 8, warmup: 1, concurrency: [16, 64], connections: 4 };
+  const o = { duration: 8, warmup: 1, concurrency: [16, 64], connections: 4, workers: [1, 2] };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -75,6 +78,7 @@ function parseArgs(argv) {
     else if (flag === '--warmup') o.warmup = Number(value());
     else if (flag === '--concurrency') o.concurrency = value().split(',').map(Number);
     else if (flag === '--connections') o.connections = Number(value());
+    else if (flag === '--workers') o.workers = value().split(',').map(Number);
     else if (flag === '--cpu-prof') o.cpuProf = path.resolve(value());
     else if (flag === '--json') o.json = path.resolve(value());
     else {
@@ -95,7 +99,8 @@ for (const rel of [MAIN_REL, CLI_REL, PB_REL]) {
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'aigw-bench-authz-'));
 installCleanup(() => fs.rmSync(TMP, { recursive: true, force: true }));
-const deadlineMs = (90 + 3 * opts.concurrency.length * (opts.warmup + opts.duration + 15)) * 1000;
+const deadlineMs =
+  (90 + (1 + 2 * opts.workers.length) * opts.concurrency.length * (opts.warmup + opts.duration + 15)) * 1000;
 setTimeout(() => {
   console.error(`\nbench deadline of ${deadlineMs / 1000} s passed; stopping`);
   process.exit(1);
@@ -210,15 +215,16 @@ async function checkAllows(port, bytes) {
 }
 
 // ---------------------------------------------------------------------------------------------
-async function startService(policyFile) {
+async function startService(policyFile, workers) {
   const grpcPort = await freePort(HOST);
   let httpPort = await freePort(HOST);
   while (httpPort === grpcPort) httpPort = await freePort(HOST);
   const nodeArgs = [];
   if (opts.cpuProf) {
-    fs.rmSync(opts.cpuProf, { recursive: true, force: true });
-    fs.mkdirSync(opts.cpuProf, { recursive: true });
-    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProf);
+    const dir = path.join(opts.cpuProf, `workers-${workers}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
   const child = spawnTracked(
     process.execPath,
@@ -233,6 +239,8 @@ async function startService(policyFile) {
       String(httpPort),
       '--host',
       HOST,
+      '--workers',
+      String(workers),
     ],
     { name: 'ext-authz', cwd: APP, env: { ...process.env, LOG_LEVEL: 'warn' } },
   );
@@ -304,45 +312,57 @@ async function main() {
     const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
     for (const c of opts.concurrency) {
       const r = await load('noop', noop.port, c, bodyFiles.apikey, noop.child.pid);
-      rows.push({ target: 'no-op gRPC server', key: 'noop', concurrency: c, ...r });
+      rows.push({ target: 'no-op gRPC server', key: 'noop', workers: 1, concurrency: c, ...r });
     }
     await noop.stop();
   }
 
-  const svc = await startService(policyFile);
-  for (const [key, label] of [
-    ['apikey', 'ext-authz, API key (x-api-key)'],
-    ['jwt', 'ext-authz, JWT RS256 (same token: cache hits)'],
-  ]) {
-    for (const c of opts.concurrency) {
-      const check = await checkAllows(svc.grpcPort, bodies[key]);
-      const m0 = await svc.metrics();
-      const r = await load(key, svc.grpcPort, c, bodyFiles[key], svc.child.pid);
-      const m1 = await svc.metrics();
-      const allow =
-        metricSum(m1, 'ext_authz_decisions_total', { decision: 'allow' }) -
-        metricSum(m0, 'ext_authz_decisions_total', { decision: 'allow' });
-      const d0 = metricByLabel(m0, 'ext_authz_decisions_total', 'decision');
-      const d1 = metricByLabel(m1, 'ext_authz_decisions_total', 'decision');
-      const deny = Object.keys(d1)
-        .filter((k) => k !== 'allow')
-        .reduce((s, k) => s + d1[k] - (d0[k] ?? 0), 0);
-      console.error(
-        `    check: ${check}; service counted allow +${fmt(allow)}, other +${deny} (h2load measured ${fmt(r.requests.succeeded)})`,
-      );
-      if (allow < r.requests.succeeded)
-        problems.push(`${key} c=${c}: allow +${allow} < h2load's ${r.requests.succeeded}`);
-      if (deny > 0) problems.push(`${key} c=${c}: ${deny} non-allow decisions`);
-      rows.push({ target: label, key, concurrency: c, check, verified: { allow, deny }, ...r });
+  for (const workers of opts.workers) {
+    const svc = await startService(policyFile, workers);
+    for (const [key, label] of [
+      ['apikey', 'ext-authz, API key (x-api-key)'],
+      ['jwt', 'ext-authz, JWT RS256 (same token: cache hits)'],
+    ]) {
+      for (const c of opts.concurrency) {
+        const check = await checkAllows(svc.grpcPort, bodies[key]);
+        const m0 = await svc.metrics();
+        const r = await load(key, svc.grpcPort, c, bodyFiles[key], svc.child.pid);
+        const m1 = await svc.metrics();
+        const allow =
+          metricSum(m1, 'ext_authz_decisions_total', { decision: 'allow' }) -
+          metricSum(m0, 'ext_authz_decisions_total', { decision: 'allow' });
+        const d0 = metricByLabel(m0, 'ext_authz_decisions_total', 'decision');
+        const d1 = metricByLabel(m1, 'ext_authz_decisions_total', 'decision');
+        const deny = Object.keys(d1)
+          .filter((k) => k !== 'allow')
+          .reduce((s, k) => s + d1[k] - (d0[k] ?? 0), 0);
+        console.error(
+          `    check: ${check}; service counted allow +${fmt(allow)}, other +${deny} (h2load measured ${fmt(r.requests.succeeded)})`,
+        );
+        if (allow < r.requests.succeeded)
+          problems.push(`${key} workers=${workers} c=${c}: allow +${allow} < h2load's ${r.requests.succeeded}`);
+        if (deny > 0) problems.push(`${key} workers=${workers} c=${c}: ${deny} non-allow decisions`);
+        rows.push({ target: label, key, workers, concurrency: c, check, verified: { allow, deny }, ...r });
+      }
     }
+    await svc.stop();
   }
-  await svc.stop();
 
   const noopAt = (c) => rows.find((r) => r.key === 'noop' && r.concurrency === c);
   const table = markdownTable(
-    ['target', 'concurrency (conn × streams)', 'requests/s', 'p50 ms', 'p99 ms', 'ratio to no-op', 'server CPU µs/req'],
+    [
+      'target',
+      'workers',
+      'concurrency (conn × streams)',
+      'requests/s',
+      'p50 ms',
+      'p99 ms',
+      'ratio to no-op',
+      'server CPU µs/req',
+    ],
     rows.map((r) => [
       r.target,
+      r.key === 'noop' ? '–' : String(r.workers),
       `${r.concurrency} (${r.clients} × ${r.streams})`,
       fmt(r.reqPerSec),
       fmt(r.latency.p50, 2),
@@ -350,19 +370,19 @@ async function main() {
       fmt(r.reqPerSec / noopAt(r.concurrency).reqPerSec, 2),
       fmt((r.cpu.server / r.reqPerSec) * 1e6),
     ]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
   const verdict = [];
   for (const r of rows.filter((x) => x.key !== 'noop')) {
     const ratio = r.reqPerSec / noopAt(r.concurrency).reqPerSec;
     const t = TARGETS[r.key];
     verdict.push(
-      `- throughput, ${r.key}, c=${r.concurrency}: ${fmt(ratio, 2)} × no-op → ${ratio >= t ? 'MET' : 'MISSED'} (target ≥ ${t})`,
+      `- throughput, ${r.key}, --workers ${r.workers}, c=${r.concurrency}: ${fmt(ratio, 2)} × no-op → ${ratio >= t ? 'MET' : 'MISSED'} (target ≥ ${t})`,
     );
   }
   for (const r of rows.filter((x) => x.key !== 'noop' && x.concurrency === TARGET_P99_AT)) {
     verdict.push(
-      `- p99 at c=${TARGET_P99_AT}, ${r.key}: ${fmt(r.latency.p99, 2)} ms → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
+      `- p99 at c=${TARGET_P99_AT}, ${r.key}, --workers ${r.workers}: ${fmt(r.latency.p99, 2)} ms → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
     );
   }
   verdict.push(
@@ -371,7 +391,7 @@ async function main() {
 
   let profile = '';
   if (opts.cpuProf) {
-    const files = cpuProfilesIn(opts.cpuProf);
+    const files = opts.workers.flatMap((w) => cpuProfilesIn(path.join(opts.cpuProf, `workers-${w}`)));
     if (files.length) {
       const s = summariseCpuProfiles(files);
       profile += `\nCPU profile of ext-authz (all its runs; busy ${fmt(s.busyMs / 1000, 1)} s, idle ${fmt(s.idleMs / 1000, 1)} s):\n`;

@@ -16,11 +16,16 @@ import type * as grpc from '@grpc/grpc-js';
  * Methods are keyed by their protobuf name (`ShouldRateLimit`) and carry their protobuf-es local
  * name (`shouldRateLimit`) as `originalName`, so an implementation may use either key.
  *
- * Responses may be messages made with `create(Schema, …)` or plain init objects. A request that
- * fails to parse makes `deserialize` throw; @grpc/grpc-js turns that into an INTERNAL status for
- * that call only (the handler is not invoked and the process keeps running).
+ * Responses may be messages made with `create(Schema, …)`, plain init objects, or bytes already
+ * encoded. `decoders` replaces the request decoding of some methods (keyed by protobuf name), e.g.
+ * to read only the fields a handler uses straight from the wire. A request that fails to parse
+ * makes `deserialize` throw; @grpc/grpc-js turns that into an INTERNAL status for that call only
+ * (the handler is not invoked and the process keeps running).
  */
-export function grpcServiceDefinition(service: DescService): grpc.ServiceDefinition {
+export function grpcServiceDefinition(
+  service: DescService,
+  decoders: Record<string, (bytes: Uint8Array) => unknown> = {},
+): grpc.ServiceDefinition {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const method of service.methods) {
     const requestStream = method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming';
@@ -30,7 +35,9 @@ export function grpcServiceDefinition(service: DescService): grpc.ServiceDefinit
       requestStream,
       responseStream,
       requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
+      requestDeserialize: Object.hasOwn(decoders, method.name)
+        ? deserializeWith(method.input, decoders[method.name])
+        : deserializer(method.input),
       responseSerialize: serializer(method.output),
       responseDeserialize: deserializer(method.output),
       originalName: method.localName,
@@ -41,6 +48,7 @@ export function grpcServiceDefinition(service: DescService): grpc.ServiceDefinit
 
 function serializer(schema: DescMessage): (value: unknown) => Buffer {
   return (value) => {
+    if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     const message = isMessage(value, schema) ? value : create(schema, value as MessageInitShape<DescMessage>);
     const bytes = toBinary(schema, message);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -48,9 +56,13 @@ function serializer(schema: DescMessage): (value: unknown) => Buffer {
 }
 
 function deserializer(schema: DescMessage): (bytes: Buffer) => unknown {
+  return deserializeWith(schema, (bytes) => fromBinary(schema, bytes));
+}
+
+function deserializeWith(schema: DescMessage, decode: (bytes: Uint8Array) => unknown): (bytes: Buffer) => unknown {
   return (bytes) => {
     try {
-      return fromBinary(schema, bytes);
+      return decode(bytes);
     } catch (e) {
       throw new Error(`invalid ${schema.typeName}: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -1,3 +1,5 @@
+export { clusterRegistry, serveMetricsToPrimary } from './cluster-metrics.js';
+export { exitWithPrimary, reportReadyToPrimary, superviseWorkers, type WorkerPool } from './cluster-workers.js';
 export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './config-watch.js';
 export {
   FastCounter,

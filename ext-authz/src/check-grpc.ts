@@ -60,7 +60,8 @@ export function checkInputFromEnvoy(req: CheckRequest): CheckInput {
 const header = (key: string, value: string) =>
   create(HeaderValueOptionSchema, { header: { key, value }, append: false });
 
-function denyCode(status: number): number {
+/** The google.rpc code of CheckResponse.status for a denial with this HTTP status. */
+export function responseStatusCode(status: number): number {
   if (status === 401) return rpc.UNAUTHENTICATED;
   if (status === 403) return rpc.PERMISSION_DENIED;
   if (status === 404) return rpc.NOT_FOUND;
@@ -84,7 +85,7 @@ export function envoyCheckResponse(d: Decision): CheckResponse {
     });
   }
   return create(CheckResponseSchema, {
-    status: { code: denyCode(d.status), message: d.reason },
+    status: { code: responseStatusCode(d.status), message: d.reason },
     httpResponse: {
       case: 'deniedResponse',
       value: create(DeniedHttpResponseSchema, {

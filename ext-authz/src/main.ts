@@ -1,21 +1,31 @@
 #!/usr/bin/env node
 // ext-authz: Envoy external authorization (gRPC Check) and an HTTP check for nginx / Envoy http mode.
+// With --workers N > 1 (node:cluster), N worker processes share the gRPC port and the primary
+// serves the HTTP port (/check, /healthz, /readyz, and /metrics summed over all processes); every
+// process loads and watches the policy itself.
+import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { Authorization, type CheckRequest } from '../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
+import { Authorization } from '../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
 import {
+  clusterRegistry,
   createLogger,
+  exitWithPrimary,
   grpcServiceDefinition,
   HealthState,
   parseFlagsOrExit,
+  reportReadyToPrimary,
+  serveMetricsToPrimary,
   startGrpcServer,
   startHttpServer,
+  superviseWorkers,
+  type WorkerPool,
   watchConfig,
 } from '../../common/service-runtime/index.js';
 import { auditDecision } from './audit.js';
 import { Checker, PolicyRuntime } from './check.js';
-import { checkInputFromEnvoy, envoyCheckResponse } from './check-grpc.js';
+import { checkInputFromWire, checkResponseToWire } from './check-wire.js';
 import { type CheckInput, type Decision, deny } from './decision.js';
 import { checkInputFromHttp, writeHttpDecision } from './http-check.js';
 import { loadPolicy } from './policy.js';
@@ -29,10 +39,29 @@ const log = createLogger('ext-authz');
 
 async function main(): Promise<void> {
   const settings = parseFlagsOrExit<Settings>('ext-authz', process.argv.slice(2), settingsSpec);
+  if (settings.workers < 1) {
+    process.stderr.write(`ext-authz: --workers: must be at least 1, got ${settings.workers}\n`);
+    process.exit(2);
+  }
+  // single: gRPC + HTTP in this process; primary: HTTP, and forks the workers; worker: gRPC.
+  const role = settings.workers === 1 ? 'single' : cluster.isPrimary ? 'primary' : 'worker';
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (role === 'worker') {
+    serveMetricsToPrimary(registry);
+    exitWithPrimary();
+  }
   const stats = new AuthzStats(registry);
   const health = new HealthState();
+  // Ready: the policy is loaded, this process listens, and (primary) every worker is ready.
+  const readiness = { policy: false, listening: false, workers: role !== 'primary' };
+  const updateReady = () => {
+    const ready = readiness.policy && readiness.listening && readiness.workers;
+    if (ready === health.isServing('')) return;
+    health.setServing('', ready);
+    health.setServing(serviceName, ready);
+    if (role === 'worker') reportReadyToPrimary(ready);
+  };
   let runtime: PolicyRuntime | undefined;
   const watcher = watchConfig({
     path: settings.config,
@@ -47,8 +76,8 @@ async function main(): Promise<void> {
         policies: Object.keys(next.policy.policies).length,
         clients: next.policy.clients.length,
       });
-      health.setServing('', true);
-      health.setServing(serviceName, true);
+      readiness.policy = true;
+      updateReady();
     },
     onError: (e) => {
       stats.policyLoads.inc({ result: 'error' });
@@ -81,41 +110,64 @@ async function main(): Promise<void> {
   };
 
   const implementation: grpc.UntypedServiceImplementation = {
-    Check: (call: grpc.ServerUnaryCall<CheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      decide(checkInputFromEnvoy(call.request), 'grpc').then(
-        (d) => callback(null, envoyCheckResponse(d)),
+    // The request arrives as a CheckInput and the answer leaves as bytes: see check-wire.ts.
+    Check: (call: grpc.ServerUnaryCall<CheckInput, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      decide(call.request, 'grpc').then(
+        (d) => callback(null, checkResponseToWire(d)),
         (e: Error) => callback({ code: 13, details: e.message }),
       );
     },
   };
-  const grpcServer = await startGrpcServer({
-    host: settings.host,
-    port: settings.grpcPort,
-    services: [{ definition: grpcServiceDefinition(Authorization), implementation }],
-    health,
-    maxReceiveMessageBytes: settings.maxBodyBytes * 2 + 1024 * 1024,
-  });
-  const http = await startHttpServer({
-    host: settings.host,
-    port: settings.httpPort,
-    health,
-    registry,
-    routes: (req, res, body) => {
-      if (!(req.url === '/check' || req.url?.startsWith('/check/') || req.url?.startsWith('/check?'))) return false;
-      const requestId = String(req.headers['x-request-id'] ?? randomUUID());
-      decide(checkInputFromHttp(req, body, requestId), 'http').then(
-        (d) => writeHttpDecision(res, d),
-        () => writeHttpDecision(res, deny(503, 'authorization failed')),
-      );
-      return true;
-    },
-  });
-  log.info('serving', { grpc_port: grpcServer.port, http_port: http.port });
+  const grpcServer =
+    role === 'primary'
+      ? undefined
+      : await startGrpcServer({
+          host: settings.host,
+          port: settings.grpcPort,
+          services: [
+            { definition: grpcServiceDefinition(Authorization, { Check: checkInputFromWire }), implementation },
+          ],
+          health,
+          maxReceiveMessageBytes: settings.maxBodyBytes * 2 + 1024 * 1024,
+        });
+  let pool: WorkerPool | undefined;
+  if (role === 'primary')
+    pool = superviseWorkers({
+      count: settings.workers,
+      log,
+      onReadyChange: (all) => {
+        readiness.workers = all;
+        updateReady();
+      },
+    });
+  const http =
+    role === 'worker'
+      ? undefined
+      : await startHttpServer({
+          host: settings.host,
+          port: settings.httpPort,
+          health,
+          registry: role === 'primary' ? clusterRegistry(registry) : registry,
+          routes: (req, res, body) => {
+            if (!(req.url === '/check' || req.url?.startsWith('/check/') || req.url?.startsWith('/check?')))
+              return false;
+            const requestId = String(req.headers['x-request-id'] ?? randomUUID());
+            decide(checkInputFromHttp(req, body, requestId), 'http').then(
+              (d) => writeHttpDecision(res, d),
+              () => writeHttpDecision(res, deny(503, 'authorization failed')),
+            );
+            return true;
+          },
+        });
+  readiness.listening = true;
+  updateReady();
+  log.info('serving', { role, grpc_port: grpcServer?.port ?? settings.grpcPort, http_port: http?.port });
   const stop = async () => {
     health.setServing('', false);
     watcher.close();
-    await grpcServer.close();
-    await http.close();
+    pool?.stop();
+    await grpcServer?.close();
+    await http?.close();
     runtime?.close();
     tokenQuota?.close();
     process.exit(0);

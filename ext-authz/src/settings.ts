@@ -6,6 +6,7 @@ export interface Settings {
   httpPort: number;
   host: string;
   maxBodyBytes: number;
+  workers: number;
   ratelimit: string;
   ratelimitTimeoutMs: number;
 }
@@ -33,6 +34,13 @@ export const settingsSpec: { [K in keyof Settings]: FlagSpec } = {
     help: 'HTTP port (/check, /healthz, /readyz, /metrics).',
   },
   host: { flag: 'host', env: 'HOST', type: 'string', default: '0.0.0.0', help: 'Address to listen on.' },
+  workers: {
+    flag: 'workers',
+    env: 'AUTHZ_WORKERS',
+    type: 'int',
+    default: 1,
+    help: 'Processes sharing the gRPC port (use the cores); with more than 1, the first one serves the HTTP port.',
+  },
   ratelimit: {
     flag: 'ratelimit',
     env: 'RATELIMIT_ADDRESS',

@@ -122,3 +122,47 @@ async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe('ext-authz --workers 2', () => {
+  let wproc: ServiceProcess;
+  beforeAll(async () => {
+    const file = path.join(dir, 'policy-workers.yaml');
+    fs.writeFileSync(file, stringify(policy));
+    wproc = await startService('ext-authz', ['--config', file, '--workers', '2']);
+  }, 60_000);
+  afterAll(async () => {
+    await wproc?.stop();
+  });
+
+  it('serves Check from two processes and /check from the primary; /metrics sums every process', async () => {
+    const key = exampleKeys['agents-service'];
+    const clients = Array.from({ length: 6 }, () => authzClient(wproc.grpcPort));
+    try {
+      const results = await Promise.all(Array.from({ length: 48 }, (_, i) => clients[i % 6].check(execute(key))));
+      expect(results.map((r) => r.status?.code)).toEqual(new Array(48).fill(0));
+    } finally {
+      for (const c of clients) c.close();
+    }
+    const http = await fetch(`http://127.0.0.1:${wproc.httpPort}/check?policy=execute`, {
+      headers: { authorization: `Bearer ${key}`, 'x-original-uri': '/execute' },
+    });
+    expect(http.status).toBe(200);
+    const serving = wproc
+      .output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'serving');
+    expect(serving.map((l) => l.role).sort()).toEqual(['primary', 'worker', 'worker']);
+    const metrics = await (await fetch(`http://127.0.0.1:${wproc.httpPort}/metrics`)).text();
+    const count = (transport: string) =>
+      Number(
+        new RegExp(`^ext_authz_check_duration_seconds_count\\{transport="${transport}"\\} (\\d+)`, 'm').exec(
+          metrics,
+        )?.[1],
+      );
+    expect(count('grpc')).toBe(48);
+    expect(count('http')).toBe(1);
+    expect((await fetch(`http://127.0.0.1:${wproc.httpPort}/readyz`)).status).toBe(200);
+  });
+});

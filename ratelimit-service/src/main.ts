@@ -2,7 +2,14 @@
 // ratelimit-service: Envoy's RateLimitService on Redis (or in memory for one process).
 import cluster from 'node:cluster';
 import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
-import { createLogger, HealthState, parseFlagsOrExit, startHttpServer } from '../../common/service-runtime/index.js';
+import {
+  createLogger,
+  exitWithPrimary,
+  HealthState,
+  parseFlagsOrExit,
+  startHttpServer,
+  superviseWorkers,
+} from '../../common/service-runtime/index.js';
 import { type Settings, settingsSpec } from './settings.js';
 import { startWorker } from './worker.js';
 
@@ -11,25 +18,11 @@ const log = createLogger('ratelimit-service');
 async function primary(settings: Settings): Promise<void> {
   const health = new HealthState();
   const registry = new AggregatorRegistry();
-  const ready = new Set<number>();
-  const fork = () => {
-    const w = cluster.fork();
-    w.on('message', (m: { ready?: boolean }) => {
-      if (m?.ready === true) ready.add(w.id);
-      if (m?.ready === false) ready.delete(w.id);
-      health.setServing('', ready.size === Object.keys(cluster.workers ?? {}).length);
-    });
-  };
-  for (let i = 0; i < settings.workers; i++) fork();
-  cluster.on('exit', (w, code, signal) => {
-    ready.delete(w.id);
-    health.setServing('', false);
-    if (!stopping) {
-      log.error('worker exited; starting another', { worker: w.id, code, signal });
-      fork();
-    }
+  const pool = superviseWorkers({
+    count: settings.workers,
+    log,
+    onReadyChange: (all) => health.setServing('', all),
   });
-  let stopping = false;
   // /metrics of the primary: every worker's metrics, summed (prom-client asks them over IPC).
   const metrics = {
     contentType: registry.contentType,
@@ -38,8 +31,7 @@ async function primary(settings: Settings): Promise<void> {
   const http = await startHttpServer({ host: settings.host, port: settings.httpPort, health, registry: metrics });
   log.info('listening', { workers: settings.workers, grpc_port: settings.grpcPort, http_port: http.port });
   const stop = async () => {
-    stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+    pool.stop();
     await http.close();
   };
   process.once('SIGTERM', stop);
@@ -52,6 +44,7 @@ async function main(): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   if (cluster.isWorker) {
+    exitWithPrimary();
     // Answer the primary's metric requests (prom-client installs that listener in the constructor).
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([registry]);

@@ -12,6 +12,7 @@ import {
   type createLogger,
   grpcServiceDefinition,
   HealthState,
+  reportReadyToPrimary,
   startGrpcServer,
   startHttpServer,
   watchConfig,
@@ -67,7 +68,7 @@ export async function startWorker(
     if (!(readiness.config && readiness.listening && readiness.store) || health.isServing('')) return;
     health.setServing('', true);
     health.setServing(serviceName, true);
-    if (isClusterWorker) process.send?.({ ready: true });
+    if (isClusterWorker) reportReadyToPrimary();
   };
   const watcher = watchConfig({
     path: settings.config,
