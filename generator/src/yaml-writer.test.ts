@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readBack } from './validate/yaml-documents.js';
 import { writeYaml } from './yaml-writer.js';
 
 const tricky = [
@@ -77,6 +78,23 @@ describe('writeYaml', () => {
     }
     for (const s of [' leading\n', 'trailing \nx', 'a\n\n', '\nfirst empty', 'tab\tin\n'])
       expect(parse(writeYaml({ t: s }))).toEqual({ t: s });
+  });
+
+  it('readBack(value) is what the written text reads back as (the validators check that, not the text)', () => {
+    const values = [
+      { a: undefined, b: [undefined, 1, null], c: { d: undefined, e: 'x\ny\n\n  z\n' }, f: 10n, g: [] },
+      JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}'),
+      { blocks: ['a\n\nb\n', 'a\n\n\nb', 'x\n  y', 'end \nspace'], tricky: tricky.map((t) => ({ [t]: t })) },
+    ];
+    for (const v of values) {
+      const back = readBack(v);
+      expect(back).toEqual(parse(writeYaml(v)));
+      expect(Object.keys(back as object)).toEqual(Object.keys(parse(writeYaml(v))));
+    }
+  });
+
+  it('writes empty lines of a literal block without indentation', () => {
+    expect(writeYaml({ t: 'a\n\nb\n' })).toBe('t: |\n  a\n\n  b\n');
   });
 
   it('writes plain block YAML for ordinary data', () => {

@@ -29,11 +29,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function block(s: string, indent: string): string | undefined {
   if (!s.includes('\n') || /[\r\t]/.test(s) || s.startsWith(' ') || s.startsWith('\n')) return undefined;
   const body = s.endsWith('\n') ? s.slice(0, -1) : s;
-  if (body.endsWith('\n') || body.split('\n').some((l) => l.endsWith(' '))) return undefined;
-  return `${s.endsWith('\n') ? '|' : '|-'}\n${body
-    .split('\n')
-    .map((l) => (l ? `${indent}${l}` : ''))
-    .join('\n')}`;
+  if (body.endsWith('\n') || body.endsWith(' ') || body.includes(' \n')) return undefined;
+  // Every non-empty line indented; empty lines stay empty.
+  return `${s.endsWith('\n') ? '|' : '|-'}\n${indent}${body.replaceAll(/\n(?=[^\n])/g, `\n${indent}`)}`;
 }
 
 function write(v: unknown, indent: string, out: string[]): void {
@@ -57,9 +55,10 @@ function write(v: unknown, indent: string, out: string[]): void {
     if ((isObject(val) && Object.keys(val).length) || (Array.isArray(val) && val.length)) {
       out.push(`${indent}${key}:`);
       write(val, Array.isArray(val) ? `${indent}  ` : `${indent}  `, out);
-    } else if (typeof val === 'string' && block(val, `${indent}  `))
-      out.push(`${indent}${key}: ${block(val, `${indent}  `)}`);
-    else out.push(`${indent}${key}: ${inline(val)}`);
+    } else {
+      const literal = typeof val === 'string' ? block(val, `${indent}  `) : undefined;
+      out.push(`${indent}${key}: ${literal ?? inline(val)}`);
+    }
   }
 }
 

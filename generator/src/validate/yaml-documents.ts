@@ -13,15 +13,32 @@ const cache = new Map<string, ParsedDocument[]>();
 
 /**
  * Records what a text written by our YAML writer reads back as, so validators need not parse it:
- * the writer's output reads back exactly as its input with undefined fields dropped (see
- * yaml-writer.test.ts), which is what a JSON round trip of the input gives.
+ * the writer's output reads back exactly as its input with undefined fields dropped and undefined
+ * list items as null (see yaml-writer.test.ts): readBack() gives that, sharing the strings.
  */
 export function primeYamlDocuments(text: string, values: unknown[]): void {
   if (cache.size > 64) cache.clear();
   cache.set(
     text,
-    values.map((v, index) => ({ index, value: JSON.parse(JSON.stringify(v ?? null)) as unknown })),
+    values.map((v, index) => ({ index, value: readBack(v) })),
   );
+}
+
+/** What our YAML writer's text for `v` reads back as (a copy: validators cannot change the input). */
+export function readBack(v: unknown): unknown {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(readBack);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined) continue;
+    // A key named __proto__ stays a key, as when YAML reads it.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: readBack(x), enumerable: true, writable: true });
+    else out[k] = readBack(x);
+  }
+  return out;
 }
 
 export function yamlDocuments(text: string): ParsedDocument[] {
