@@ -7,7 +7,7 @@ import { EditError } from './commands/edit-gateway-error.js';
 import { formatDiagnostic, GatewayError } from './errors.js';
 
 const usage = `usage:
-  gen build GATEWAY.yaml [--out DIR]     compile into DIR (default out/): envoy/, ratelimit/, ext-authz/
+  gen build GATEWAY.yaml [--out DIR] [-v] compile into DIR (default out/); -v: every warning
   gen validate GATEWAY.yaml              check a gateway file and everything it would generate
   gen validate --envoy ENVOY.yaml        strictly check any Envoy v3 bootstrap file
   gen init [FILE]                        write a commented gateway.yaml to start from
@@ -31,7 +31,7 @@ async function build(args: string[]): Promise<number> {
   const { writeOutputsAtomically } = await import('./write.js');
   const { values, positionals } = parseArgs({
     args,
-    options: { out: { type: 'string', short: 'o' } },
+    options: { out: { type: 'string', short: 'o' }, verbose: { type: 'boolean', short: 'v' } },
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError('gen build takes exactly one gateway file');
@@ -39,7 +39,9 @@ async function build(args: string[]): Promise<number> {
   const result = compileGateway(loadGatewaySource(positionals[0]));
   writeOutputsAtomically(out, result.files);
   const m = result.model;
-  for (const w of result.warnings) console.error(`warning: ${w}`);
+  const { capWarnings, summarizeWarnings } = await import('./warnings.js');
+  const summary = summarizeWarnings(result.warnings);
+  for (const w of values.verbose ? summary : capWarnings(summary)) console.error(`warning: ${w}`);
   console.log(
     `gen build: ${positionals[0]} → ${out}/ (${result.files.size} files): ${m.listeners.length} listener(s), ${m.routes.length} route(s), ${m.backends.length} backend(s), ${m.limits.length} limit(s)`,
   );
