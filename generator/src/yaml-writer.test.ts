@@ -93,6 +93,11 @@ describe('writeYaml', () => {
     }
   });
 
+  it('writes a list item whose fields are all undefined as an empty map', () => {
+    expect(parse(writeYaml({ l: [{ a: undefined }, { b: 1 }] }))).toEqual({ l: [{}, { b: 1 }] });
+    expect(writeYaml({})).toBe('{}\n');
+  });
+
   it('writes empty lines of a literal block without indentation', () => {
     expect(writeYaml({ t: 'a\n\nb\n' })).toBe('t: |\n  a\n\n  b\n');
   });

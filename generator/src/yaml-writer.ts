@@ -34,31 +34,38 @@ function block(s: string, indent: string): string | undefined {
   return `${s.endsWith('\n') ? '|' : '|-'}\n${indent}${body.replaceAll(/\n(?=[^\n])/g, `\n${indent}`)}`;
 }
 
-function write(v: unknown, indent: string, out: string[]): void {
-  if (Array.isArray(v)) {
-    for (const item of v) {
-      if (isObject(item) && Object.keys(item).length) {
-        const lines: string[] = [];
-        write(item, `${indent}  `, lines);
-        lines[0] = `${indent}- ${lines[0].slice(indent.length + 2)}`;
-        for (const l of lines) out.push(l); // not push(...lines): a huge item would overflow the stack
-      } else if (Array.isArray(item) && item.length) {
-        out.push(`${indent}-`);
-        write(item, `${indent}  `, out);
-      } else out.push(`${indent}- ${inline(item)}`);
-    }
-    return;
-  }
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/** A map's lines; the first one starts with `first` (the indent, or `indent- ` for a list item). */
+function writeMap(v: Record<string, unknown>, indent: string, first: string, out: string[]): void {
+  let prefix = first;
+  for (const k of Object.keys(v)) {
+    const val = v[k];
     if (val === undefined) continue;
     const key = scalarString(k);
-    if ((isObject(val) && Object.keys(val).length) || (Array.isArray(val) && val.length)) {
-      out.push(`${indent}${key}:`);
-      write(val, Array.isArray(val) ? `${indent}  ` : `${indent}  `, out);
+    if (Array.isArray(val) ? val.length > 0 : isObject(val) && hasKeys(val)) {
+      out.push(`${prefix}${key}:\n`);
+      if (Array.isArray(val)) writeList(val, `${indent}  `, out);
+      else writeMap(val as Record<string, unknown>, `${indent}  `, `${indent}  `, out);
     } else {
       const literal = typeof val === 'string' ? block(val, `${indent}  `) : undefined;
-      out.push(`${indent}${key}: ${literal ?? inline(val)}`);
+      out.push(`${prefix}${key}: ${literal ?? inline(val)}\n`);
     }
+    prefix = indent;
+  }
+  if (prefix === first && first !== indent) out.push(`${first}{}\n`); // a list item with no field written
+}
+
+function writeList(v: unknown[], indent: string, out: string[]): void {
+  for (const item of v) {
+    if (isObject(item) && hasKeys(item)) writeMap(item, `${indent}  `, `${indent}- `, out);
+    else if (Array.isArray(item) && item.length) {
+      out.push(`${indent}-\n`);
+      writeList(item, `${indent}  `, out);
+    } else out.push(`${indent}- ${inline(item)}\n`);
   }
 }
 
@@ -72,6 +79,7 @@ function inline(v: unknown): string {
 export function writeYaml(value: unknown): string {
   if (!isObject(value) && !Array.isArray(value)) return `${scalar(value)}\n`;
   const out: string[] = [];
-  write(value, '', out);
-  return `${out.join('\n')}\n`;
+  if (Array.isArray(value)) writeList(value, '', out);
+  else writeMap(value as Record<string, unknown>, '', '', out);
+  return out.length ? out.join('') : '{}\n';
 }
