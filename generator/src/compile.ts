@@ -95,12 +95,14 @@ export function compileGateway(src: GatewaySource, options: CompileOptions = {})
     policy: files.get(outputFiles.policy)!,
   };
   const warnings: string[] = [];
-  const targets = [
-    emitManifests(model, configs, source),
-    emitIngressNginx(model, source),
-    emitGatewayApi(model, source),
-    emitKong(model, source),
-  ];
+  // Only the deployment outputs the gateway file asks for (default: all).
+  const emitters = {
+    kubernetes: () => emitManifests(model, configs, source),
+    'ingress-nginx': () => emitIngressNginx(model, source),
+    'gateway-api': () => emitGatewayApi(model, source),
+    kong: () => emitKong(model, source),
+  };
+  const targets = model.outputs.map((o) => emitters[o]());
   for (const target of targets) {
     for (const [k, v] of target.files) files.set(k, v);
     warnings.push(...target.warnings);

@@ -63,6 +63,13 @@ export const gatewaySchema = {
   required: ['version', 'listeners', 'backends', 'routes'],
   properties: {
     version: { const: 1, description: 'Format version; always 1.' },
+    outputs: {
+      type: 'array',
+      uniqueItems: true,
+      items: { enum: ['kubernetes', 'ingress-nginx', 'gateway-api', 'kong'] },
+      description:
+        'Deployment outputs gen build writes besides envoy/, ratelimit/ and ext-authz/ (always written): kubernetes (manifests/), ingress-nginx and gateway-api (in manifests/, with kubernetes), kong (kong/). Default: all. Leave out the ones you do not deploy: a gateway with thousands of routes builds much faster.',
+    },
     gateway: {
       type: 'object',
       additionalProperties: false,

@@ -6,6 +6,7 @@ import { BuildContext } from './context.js';
 import { buildDispatchGroups } from './dispatch.js';
 import { buildKubernetes } from './kubernetes.js';
 import { buildLimits } from './limits.js';
+import { buildOutputs } from './outputs.js';
 import type { RawGateway } from './raw.js';
 import { buildRoutes } from './routes.js';
 import { buildServices } from './services.js';
@@ -104,6 +105,7 @@ export function buildModel(src: GatewaySource): GatewayModel {
     },
     services: buildServices(ctx, raw, namespace),
     kubernetes: buildKubernetes(raw),
+    outputs: buildOutputs(raw),
   };
   (raw.personal_data?.patterns ?? []).forEach((p, i) => {
     try {

@@ -75,6 +75,7 @@ export interface RawGateway {
   routes: RawRoute[];
   limits?: RawLimit[];
   personal_data?: { detect?: string[]; patterns?: { name: string; regex: string }[] };
+  outputs?: ('kubernetes' | 'ingress-nginx' | 'gateway-api' | 'kong')[];
   kubernetes?: {
     images?: Partial<Record<'envoy' | 'ext_authz' | 'ratelimit' | 'redis', string>>;
     resources?: Partial<Record<'envoy' | 'ext_authz' | 'ratelimit' | 'redis', { cpu?: string; memory?: string }>>;

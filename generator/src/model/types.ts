@@ -182,4 +182,9 @@ export interface GatewayModel {
   personalData: { detect: string[]; patterns: { name: string; regex: string }[] };
   services: Services;
   kubernetes: KubernetesSettings;
+  /** Deployment outputs to write (ingress-nginx and gateway-api bring kubernetes with them). */
+  outputs: DeploymentOutput[];
 }
+
+export type DeploymentOutput = 'kubernetes' | 'ingress-nginx' | 'gateway-api' | 'kong';
+export const deploymentOutputs: readonly DeploymentOutput[] = ['kubernetes', 'ingress-nginx', 'gateway-api', 'kong'];
