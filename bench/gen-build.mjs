@@ -4,7 +4,7 @@
 // markdown table of wall time and peak RSS, the CPU time, a fit of how it grows, and a verdict
 // against the target "10,000 routes in under 3 s including Node start-up, growing linearly".
 //
-//   npm run build && node bench/gen-build.mjs [SIZE ...]
+//   npm run build && node bench/gen-build.mjs [--outputs=kubernetes,kong|none] [SIZE ...]
 //   BENCH_RSS=hook node bench/gen-build.mjs   # measure RSS/CPU with an --import hook, not /usr/bin/time
 //
 // Only node: built-ins and `yaml`. Everything is written into a temporary folder that is removed
@@ -27,12 +27,21 @@ const RUN_TIMEOUT_MS = 60_000;
 const TARGET_ROUTES = 10_000;
 const TARGET_MS = 3_000;
 
-const sizes = process.argv.slice(2).length
-  ? process.argv.slice(2).map((a) => Number(a.replaceAll(/[,_]/g, '')))
-  : [100, 1_000, 10_000];
+// --outputs=LIST (comma-separated, or `none`): the gateway files set `outputs:` to it, so gen build
+// writes only those deployment outputs besides envoy/, ratelimit/, ext-authz/. Default: no
+// `outputs:` field, i.e. every output.
+const outputsArg = process.argv.slice(2).find((a) => a.startsWith('--outputs='));
+const OUTPUTS = outputsArg
+  ? outputsArg
+      .slice('--outputs='.length)
+      .split(',')
+      .filter((o) => o && o !== 'none')
+  : undefined;
+const sizeArgs = process.argv.slice(2).filter((a) => !a.startsWith('--outputs='));
+const sizes = sizeArgs.length ? sizeArgs.map((a) => Number(a.replaceAll(/[,_]/g, ''))) : [100, 1_000, 10_000];
 if (sizes.some((n) => !Number.isInteger(n) || n < 1)) {
   console.error(
-    `usage: node bench/gen-build.mjs [ROUTES ...]   (positive integers, default 100 1000 10000); got: ${process.argv.slice(2).join(' ')}`,
+    `usage: node bench/gen-build.mjs [--outputs=LIST|none] [ROUTES ...]   (positive integers, default 100 1000 10000); got: ${process.argv.slice(2).join(' ')}`,
   );
   process.exit(2);
 }
@@ -385,6 +394,7 @@ function makeGateway(n, seed = 42) {
   const { routes, kinds } = makeRoutes(n, rand, backends, clients);
   return {
     version: 1,
+    ...(OUTPUTS ? { outputs: OUTPUTS } : {}),
     gateway: { name: 'ai-gateway', namespace: 'ai-gateway' },
     listeners: [
       { name: 'public', port: 8080, hosts: ['llm.example.internal', 'llm.example.internal:8080'], trusted_proxies: 1 },
@@ -545,6 +555,9 @@ async function main() {
     `node ${process.version}; peak RSS via ${rssMethod}; wall time measured by the parent around the whole process`,
   );
   console.log(`command: node ${CLI_REL} build FILE --out DIR (from a copy of dist/); load average at start: ${load()}`);
+  console.log(
+    `outputs: ${OUTPUTS ? `[${OUTPUTS.join(', ')}] (besides envoy/, ratelimit/, ext-authz/)` : 'all (no outputs: field)'}`,
+  );
 
   const files = new Map();
   for (const n of ordered) {
