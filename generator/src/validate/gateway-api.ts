@@ -3,9 +3,10 @@
 // @kubernetes-models/gateway-api), names, and the references between the files (parentRefs name
 // the generated Gateway and its listeners, every backend names a generated or existing Service
 // and one of its ports, every non-canary Ingress is protected by ext-authz).
-import { Gateway, HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
-import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
-import { Service } from 'kubernetes-models/v1';
+import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
+import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { Service } from 'kubernetes-models/v1/Service';
 import { ingressOutputFiles } from '../emit/ingress/shared.js';
 import type { OutputProblem } from './problem.js';
 import { yamlDocuments } from './yaml-documents.js';

@@ -7,9 +7,9 @@
 //    generated Service an Ingress names exists with that port (others are existing Services of the
 //    namespace), every anonymous consumer a plugin names exists.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1';
-import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
-import { Service } from 'kubernetes-models/v1';
+import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { Service } from 'kubernetes-models/v1/Service';
 import { crdSchemas, kongApiVersion } from './kong-schemas/crds.js';
 import { deckSchema } from './kong-schemas/deck.js';
 import { pluginSchemas } from './kong-schemas/plugins.js';
