@@ -425,7 +425,7 @@ describe('the command', () => {
     const body = text.out.slice(0, -2);
     const col = body[0].indexOf('POST');
     for (const l of body) expect(l.slice(col - 1, col), l).toBe(' ');
-    expect(body).toContain(`route:${' '.repeat(col - 6)}chat-openai (routes[3], ${example}:127)`);
+    expect(body).toContain(`route:${' '.repeat(col - 6)}chat-openai (routes[3], ${example}:131)`);
     expect(text.out.join('\n')).not.toContain(k['support-bot']);
 
     const json = await run([example, '--format', 'json', '--request', `POST /execute key=${k['agents-service']}`]);
