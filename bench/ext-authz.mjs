@@ -7,7 +7,9 @@
 //   - p99 < 3 ms at concurrency 16.
 //
 //   npm run build && node bench/ext-authz.mjs [--duration 8] [--warmup 1] [--concurrency 16,64]
-//     [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE]
+//     [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE] [--node-args "FLAGS"]
+//
+// --node-args: extra node flags for ext-authz (e.g. "--max-semi-space-size=32"), a diagnostic.
 //
 // --workers: ext-authz runs once per value with `--workers N` (N processes sharing the gRPC port;
 // the no-op server is always one process).
@@ -80,6 +82,7 @@ function parseArgs(argv) {
     else if (flag === '--connections') o.connections = Number(value());
     else if (flag === '--workers') o.workers = value().split(',').map(Number);
     else if (flag === '--cpu-prof') o.cpuProf = path.resolve(value());
+    else if (flag === '--node-args') o.nodeArgs = value().split(/\s+/).filter(Boolean);
     else if (flag === '--json') o.json = path.resolve(value());
     else {
       console.error(`bench/ext-authz.mjs: unknown argument ${argv[i]} (see the header of the file)`);
@@ -219,7 +222,7 @@ async function startService(policyFile, workers) {
   const grpcPort = await freePort(HOST);
   let httpPort = await freePort(HOST);
   while (httpPort === grpcPort) httpPort = await freePort(HOST);
-  const nodeArgs = [];
+  const nodeArgs = [...(opts.nodeArgs ?? [])];
   if (opts.cpuProf) {
     const dir = path.join(opts.cpuProf, `workers-${workers}`);
     fs.rmSync(dir, { recursive: true, force: true });

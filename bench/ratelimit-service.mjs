@@ -8,7 +8,9 @@
 //
 //   npm run build && node bench/ratelimit-service.mjs [--duration 10] [--warmup 2]
 //     [--concurrency 16,64] [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE]
-//     [--store redis|memory] [--retries 2] [--rate REQ_PER_S]
+//     [--store redis|memory] [--retries 2] [--rate REQ_PER_S] [--node-args "FLAGS"]
+//
+// --node-args: extra node flags for ratelimit-service (e.g. "--max-semi-space-size=32"), a diagnostic.
 //
 // What runs: one redis-server (free port, no persistence); the no-op server
 // (bench/lib/noop-grpc-server.mjs, one process); then ratelimit-service from a snapshot of dist/
@@ -102,6 +104,7 @@ function parseArgs(argv) {
     else if (flag === '--connections') o.connections = Number(value());
     else if (flag === '--workers') o.workers = list(value());
     else if (flag === '--cpu-prof') o.cpuProf = path.resolve(value());
+    else if (flag === '--node-args') o.nodeArgs = value().split(/\s+/).filter(Boolean);
     else if (flag === '--store') o.store = value();
     else if (flag === '--retries') o.retries = Number(value());
     else if (flag === '--rate') o.rate = Number(value());
@@ -250,7 +253,7 @@ async function startService(workers, redisUrl) {
   const grpcPort = await freePort(HOST);
   let httpPort = await freePort(HOST);
   while (httpPort === grpcPort) httpPort = await freePort(HOST);
-  const nodeArgs = [];
+  const nodeArgs = [...(opts.nodeArgs ?? [])];
   if (opts.cpuProf) {
     const dir = path.join(opts.cpuProf, `workers-${workers}`);
     fs.rmSync(dir, { recursive: true, force: true });
