@@ -30,6 +30,9 @@
 // with status OK, and after it ext_authz_decisions_total{decision="allow"} must have grown by at
 // least h2load's count, with no deny.
 //
+// ext-authz runs with LOG_LEVEL=info, as in production: one JSON audit line per decision on its
+// stdout, which the bench reads (as a container runtime would).
+//
 // The same token is sent every time, so after the first call ext-authz answers from its
 // verified-token cache (no signature check): real traffic with many distinct tokens costs more.
 //
@@ -245,7 +248,7 @@ async function startService(policyFile, workers) {
       '--workers',
       String(workers),
     ],
-    { name: 'ext-authz', cwd: APP, env: { ...process.env, LOG_LEVEL: 'warn' } },
+    { name: 'ext-authz', cwd: APP, env: { ...process.env, LOG_LEVEL: 'info' } },
   );
   await waitForHttp200(`http://${HOST}:${httpPort}/readyz`, { child, timeoutMs: 20_000 });
   await waitForTcp(HOST, grpcPort, { child, timeoutMs: 10_000 });

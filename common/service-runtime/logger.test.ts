@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, isLogLevel } from './logger.js';
@@ -132,5 +133,44 @@ describe('createLogger', () => {
     expect(['debug', 'info', 'warn', 'error'].every(isLogLevel)).toBe(true);
     expect(isLogLevel('trace')).toBe(false);
     expect(isLogLevel('toString')).toBe(false);
+  });
+});
+
+describe('createLogger with batch', () => {
+  it('writes info lines together after the current turn; a warn line at once, after them', async () => {
+    const writes: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        writes.push(chunk.toString());
+        cb();
+      },
+    });
+    const log = createLogger('svc', { stream, batch: true, level: 'info' });
+    log.info('one');
+    log.info('two');
+    expect(writes).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toHaveLength(1);
+    expect(
+      writes[0]
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).msg),
+    ).toEqual(['one', 'two']);
+    log.info('three');
+    log.warn('four');
+    expect(writes.slice(1).map((w) => JSON.parse(w.trim()).msg)).toEqual(['three', 'four']);
+  });
+
+  it('writes what is waiting when the process exits', () => {
+    // The built module (npm test builds first): a child process cannot import TypeScript on Node 20.
+    const built = new URL('../../dist/common/service-runtime/logger.js', import.meta.url).href;
+    const script = `import { createLogger } from ${JSON.stringify(built)};
+      const log = createLogger('svc', { batch: true });
+      log.info('last words');
+      process.exit(0);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('"msg":"last words"');
   });
 });

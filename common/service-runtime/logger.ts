@@ -19,6 +19,13 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Default process.stdout. */
   stream?: NodeJS.WritableStream;
+  /**
+   * Collect debug and info lines and write them together once per turn of the event loop (one
+   * write instead of one per line: a service that logs every request spends less on syscalls).
+   * A warn or error line is written at once, after the lines waiting; what waits is also written
+   * when the process exits.
+   */
+  batch?: boolean;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -35,12 +42,36 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
   const stream = opts.stream ?? process.stdout;
   const withStack = level === 'debug';
 
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    try {
+      stream.write(text);
+    } catch {
+      // as below
+    }
+  };
+  if (opts.batch) process.once('exit', flush);
+
   const make =
     (lineLevel: LogLevel): LogFn =>
     (msg, fields) => {
       if (RANK[lineLevel] < RANK[level]) return;
       try {
         const line = formatLine(lineLevel, service, msg, fields, withStack);
+        if (opts.batch && RANK[lineLevel] < RANK.warn) {
+          pending += `${line}\n`;
+          if (!scheduled) {
+            scheduled = true;
+            setImmediate(flush).unref();
+          }
+          return;
+        }
+        if (pending !== '') flush();
         stream.write(`${line}\n`);
       } catch {
         // Never let logging break the caller (closed stream, EPIPE, ...).
@@ -71,7 +102,8 @@ function formatLine(
     }
   }
   try {
-    return JSON.stringify(record, replacer);
+    // The replacer (Errors, bigints) makes JSON.stringify several times slower: only when needed.
+    return JSON.stringify(record, needsReplacer(record) ? replacer : undefined);
   } catch {
     // Find the culprit(s) field by field.
     for (const key of Object.keys(record)) {
@@ -87,6 +119,14 @@ function formatLine(
       return JSON.stringify({ time: record.time, level, service, msg: record.msg, fields: UNSERIALISABLE });
     }
   }
+}
+
+function needsReplacer(record: Record<string, unknown>): boolean {
+  for (const key in record) {
+    const v = record[key];
+    if (typeof v === 'bigint' || (typeof v === 'object' && v !== null)) return true;
+  }
+  return false;
 }
 
 function makeReplacer(withStack: boolean): (this: unknown, key: string, value: unknown) => unknown {

@@ -35,7 +35,8 @@ import { TokenQuota } from './token-quota.js';
 import { UpstreamCredentials } from './upstream-credentials.js';
 
 const serviceName = 'envoy.service.auth.v3.Authorization';
-const log = createLogger('ext-authz');
+// Batched: one audit line per decision would otherwise be one write per request.
+const log = createLogger('ext-authz', { batch: true });
 
 async function main(): Promise<void> {
   const settings = parseFlagsOrExit<Settings>('ext-authz', process.argv.slice(2), settingsSpec);
