@@ -173,11 +173,7 @@ describe.skipIf(!nginxAvailable())(`ext-authz behind nginx auth_request ${nginxS
       // The audit line of ext-authz and the upstream share nginx's $request_id.
       const requestId = String(u.headers['x-request-id']);
       expect(requestId).toMatch(/^[0-9a-f]{32}$/);
-      const audit = authz
-        .output()
-        .split('\n')
-        .filter((l) => l.includes(requestId))
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const audit = (await authz.linesWith(requestId)).map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(audit).toHaveLength(1);
       expect(audit[0]).toMatchObject({
         transport: 'http',

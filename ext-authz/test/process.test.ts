@@ -80,6 +80,7 @@ describe('ext-authz process', () => {
   });
 
   it('writes one JSON audit line per decision, without keys', async () => {
+    await proc.linesWith('"msg":"decision"', 3); // written once per event-loop turn
     const lines = proc
       .output()
       .trim()

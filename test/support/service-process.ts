@@ -11,6 +11,12 @@ export interface ServiceProcess {
   httpPort: number;
   /** stdout + stderr so far (JSON log lines). */
   output(): string;
+  /**
+   * The log lines containing `text`, once there are at least `count` of them (ext-authz writes its
+   * audit lines once per event-loop turn, so they may arrive just after the response). Rejects
+   * after `timeoutMs`.
+   */
+  linesWith(text: string, count?: number, timeoutMs?: number): Promise<string[]>;
   stop(): Promise<void>;
   readonly child: ChildProcess;
 }
@@ -59,6 +65,16 @@ export async function startService(
     httpPort,
     child,
     output: () => out,
+    linesWith: async (text, count = 1, timeoutMs = 2000) => {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = out.split('\n').filter((l) => l.includes(text));
+        if (lines.length >= count) return lines;
+        if (Date.now() > end)
+          throw new Error(`${count} log line(s) with ${JSON.stringify(text)} not seen in ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);
