@@ -1,11 +1,14 @@
 // The ext-authz binary as Envoy meets it: a real process, real gRPC, the policy gen build wrote.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { exampleKeys } from '../../test/fixtures/example-keys.js';
-import { compileFile } from '../../test/support/compile-file.js';
+import { freePort } from '../../test/harness/redis-server.js';
+import { compileFile, repoRoot } from '../../test/support/compile-file.js';
 import { envoyCheckRequest } from '../../test/support/envoy-check.js';
 import { type AuthzClient, authzClient } from '../../test/support/grpc-clients.js';
 import { type ServiceProcess, startService } from '../../test/support/service-process.js';
@@ -166,4 +169,45 @@ describe('ext-authz --workers 2', () => {
     expect(count('http')).toBe(1);
     expect((await fetch(`http://127.0.0.1:${wproc.httpPort}/readyz`)).status).toBe(200);
   });
+});
+
+describe('ext-authz --workers when the workers cannot start', () => {
+  it('backs off, then gives up and exits 1 (the gRPC port is taken)', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const file = path.join(dir, 'policy-giveup.yaml');
+    fs.writeFileSync(file, stringify(policy));
+    const started = Date.now();
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'dist/ext-authz/src/main.js'),
+        ...['--config', file, '--host', '127.0.0.1', '--workers', '2'],
+        ...['--grpc-port', String(port), '--http-port', String(await freePort())],
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`still running after 30 s:\n${out}`)), 30_000);
+        child.once('exit', (c) => {
+          clearTimeout(t);
+          resolve(c);
+        });
+      });
+      expect(code).toBe(1);
+      const restarts = out.split('\n').filter((l) => l.includes('worker exited; starting another'));
+      expect(restarts.length).toBeGreaterThanOrEqual(3);
+      expect(restarts.map((l) => JSON.parse(l).restart_in_ms)).toContain(200); // backing off
+      expect(out).toContain('giving up');
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      child.kill('SIGKILL');
+      blocker.close();
+    }
+  }, 40_000);
 });
