@@ -10,7 +10,7 @@ import { exampleKeys } from '../../test/fixtures/example-keys.js';
 import { freePort } from '../../test/harness/redis-server.js';
 import { compileFile, repoRoot } from '../../test/support/compile-file.js';
 import { envoyCheckRequest } from '../../test/support/envoy-check.js';
-import { type AuthzClient, authzClient } from '../../test/support/grpc-clients.js';
+import { type AuthzClient, authzClient, ownConnection } from '../../test/support/grpc-clients.js';
 import { type ServiceProcess, startService } from '../../test/support/service-process.js';
 
 let dir: string;
@@ -140,7 +140,7 @@ describe('ext-authz --workers 2', () => {
 
   it('serves Check from two processes and /check from the primary; /metrics sums every process', async () => {
     const key = exampleKeys['agents-service'];
-    const clients = Array.from({ length: 6 }, () => authzClient(wproc.grpcPort));
+    const clients = Array.from({ length: 6 }, () => authzClient(wproc.grpcPort, ownConnection));
     try {
       const results = await Promise.all(Array.from({ length: 48 }, (_, i) => clients[i % 6].check(execute(key))));
       expect(results.map((r) => r.status?.code)).toEqual(new Array(48).fill(0));

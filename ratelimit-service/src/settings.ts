@@ -66,7 +66,7 @@ export const settingsSpec: { [K in keyof Settings]: FlagSpec } = {
     env: 'RLS_REPLICAS',
     type: 'int',
     default: 1,
-    help: 'Replicas of this service: with failure_mode local, each enforces 1/replicas of a limit.',
+    help: 'Replicas of this service: with failure_mode local, each process enforces 1/(replicas × workers) of a limit.',
   },
   keyPrefix: {
     flag: 'key-prefix',

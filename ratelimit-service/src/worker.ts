@@ -91,7 +91,8 @@ export async function startWorker(
     config: () => config,
     store,
     localStore: new MemoryStore(),
-    replicas: settings.replicas,
+    // With failure_mode local every process keeps its own counters: each takes its share.
+    replicas: settings.replicas * Math.max(1, settings.workers),
     keyPrefix: settings.keyPrefix,
     overLimitCache: settings.localCache ? new OverLimitCache() : undefined,
     responseHeaders: settings.responseHeaders,

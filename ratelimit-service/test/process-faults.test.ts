@@ -7,9 +7,15 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitResponse_Code as Code } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
-import { type RedisServer, redisAvailable, redisSkipReason, startRedis } from '../../test/harness/redis-server.js';
+import {
+  freePort,
+  type RedisServer,
+  redisAvailable,
+  redisSkipReason,
+  startRedis,
+} from '../../test/harness/redis-server.js';
 import { repoRoot } from '../../test/support/compile-file.js';
-import { rateLimitClient } from '../../test/support/grpc-clients.js';
+import { ownConnection, rateLimitClient } from '../../test/support/grpc-clients.js';
 import { type ServiceProcess, startService } from '../../test/support/service-process.js';
 
 const config = `domain: d
@@ -135,7 +141,7 @@ describe('ratelimit-service --workers', () => {
   });
 
   it('serves one gRPC port from two worker processes and aggregates their metrics', async () => {
-    const clients = Array.from({ length: 8 }, () => rateLimitClient(proc.grpcPort));
+    const clients = Array.from({ length: 8 }, () => rateLimitClient(proc.grpcPort, ownConnection));
     try {
       const results = await Promise.all(Array.from({ length: 64 }, (_, i) => clients[i % 8].shouldRateLimit(call)));
       expect(results.every((r) => r.overallCode === Code.OK)).toBe(true);
@@ -148,5 +154,42 @@ describe('ratelimit-service --workers', () => {
       0,
     );
     expect(total).toBe(64);
+  });
+});
+
+describe('ratelimit-service --workers with failure_mode local', () => {
+  let dir: string;
+  let proc: ServiceProcess;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rls-workers-local-'));
+    fs.writeFileSync(
+      path.join(dir, 'd.yaml'),
+      `domain: d
+failure_mode: local
+descriptors:
+  - key: k
+    rate_limit: { unit: hour, requests_per_unit: 4 }
+`,
+    );
+    // Redis never answers here: every call is decided from the processes' own counters.
+    const closed = await freePort();
+    proc = await startService('ratelimit-service', [
+      ...['--config', dir, '--workers', '2', '--replicas', '1'],
+      ...['--redis', `redis://127.0.0.1:${closed}`, '--redis-timeout-ms', '50'],
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await proc?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('each process takes its share (1/(replicas × workers)): the two together allow the limit, not twice it', async () => {
+    const clients = Array.from({ length: 8 }, () => rateLimitClient(proc.grpcPort, ownConnection));
+    try {
+      const results = await Promise.all(Array.from({ length: 24 }, (_, i) => clients[i % 8].shouldRateLimit(call)));
+      expect(results.filter((r) => r.overallCode === Code.OK)).toHaveLength(4);
+    } finally {
+      for (const c of clients) c.close();
+    }
   });
 });

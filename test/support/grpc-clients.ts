@@ -43,10 +43,17 @@ const healthDefinition: grpc.ServiceDefinition = {
   },
 };
 
-export function rateLimitClient(port: number): RateLimitClient {
+/**
+ * Options for a client with a connection of its own (grpc-js shares one connection between the
+ * clients of a target by default): what Envoy's worker threads do, and what spreads calls over
+ * the processes of a service run with --workers.
+ */
+export const ownConnection: grpc.ChannelOptions = { 'grpc.use_local_subchannel_pool': 1 };
+
+export function rateLimitClient(port: number, options: grpc.ChannelOptions = {}): RateLimitClient {
   const Rls = grpc.makeGenericClientConstructor(grpcServiceDefinition(RateLimitService), 'RateLimitService');
   const Health = grpc.makeGenericClientConstructor(healthDefinition, 'Health');
-  const rls = new Rls(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const rls = new Rls(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), options);
   const health = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const unary = <T>(client: grpc.Client, method: string, arg: unknown, deadlineMs: number) =>
     new Promise<T>((resolve, reject) => {
@@ -73,9 +80,9 @@ export interface AuthzClient {
   close(): void;
 }
 
-export function authzClient(port: number): AuthzClient {
+export function authzClient(port: number, options: grpc.ChannelOptions = {}): AuthzClient {
   const Authz = grpc.makeGenericClientConstructor(grpcServiceDefinition(Authorization), 'Authorization');
-  const client = new Authz(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
+  const client = new Authz(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), options) as unknown as {
     Check(r: CheckRequest, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: CheckResponse) => void): void;
     close(): void;
   };

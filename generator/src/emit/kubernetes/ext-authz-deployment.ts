@@ -14,6 +14,7 @@ import { objectName, selectorLabels } from './labels.js';
 import { containerSecurityContext, podSpec, resources, tmpMount, tmpVolume } from './pod.js';
 import type { PortPlan } from './ports.js';
 import { backendSecretKeys } from './secrets-needed.js';
+import { workersArgs } from './workers.js';
 
 /** Owner and group may read the key files (the pod's fsGroup is the group). */
 const secretFileMode = 0o440;
@@ -60,6 +61,7 @@ export function extAuthzDeployment(
       String(ports.extAuthz.http),
       '--max-body-bytes',
       String(s.extAuthz.maxBodyBytes),
+      ...workersArgs(model.kubernetes.resources.ext_authz.cpu),
       // Token quotas are charged by ext-authz itself, on its estimate.
       ...(ratelimitAddress
         ? ['--ratelimit', ratelimitAddress, '--ratelimit-timeout-ms', String(s.ratelimit.timeoutMs)]

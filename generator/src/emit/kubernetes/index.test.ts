@@ -268,6 +268,23 @@ describe('Kubernetes manifests of a small gateway', () => {
     expect(out.files.get('manifests/README.md')).toContain('environment variable `LOCAL_KEY`');
   });
 
+  it('runs one service process per whole core of the CPU request (--workers)', () => {
+    const out = build(
+      compileSmall(`kubernetes:
+  resources:
+    ext_authz: { cpu: "2" }
+    ratelimit: { cpu: 1500m }
+`),
+    );
+    const args = (name: string) => find(out.files, 'Deployment', name)!.spec.template.spec.containers[0].args;
+    expect(args('edge-ext-authz')).toEqual(expect.arrayContaining(['--workers', '2']));
+    expect(args('edge-ratelimit')).not.toContain('--workers');
+    const defaults = build(compileSmall(''));
+    expect(find(defaults.files, 'Deployment', 'edge-ext-authz')!.spec.template.spec.containers[0].args).not.toContain(
+      '--workers',
+    );
+  });
+
   it('takes replicas, resources, the autoscaling ceiling and the quota from gateway.yaml', () => {
     const out = build(
       compileSmall(`services:

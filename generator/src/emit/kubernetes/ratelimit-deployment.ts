@@ -11,6 +11,7 @@ import { objectName, selectorLabels } from './labels.js';
 import { containerSecurityContext, podSpec, resources, tmpMount, tmpVolume } from './pod.js';
 import type { PortPlan } from './ports.js';
 import { redisPasswordSecret } from './secrets-needed.js';
+import { workersArgs } from './workers.js';
 
 export const redisPasswordEnv = 'REDIS_PASSWORD';
 
@@ -41,6 +42,7 @@ export function ratelimitDeployment(
       String(s.replicas),
       '--redis-timeout-ms',
       String(redisTimeoutMs(model)),
+      ...workersArgs(model.kubernetes.resources.ratelimit.cpu),
     ],
     env: [
       { name: 'REDIS_URL', value: redisUrl },
