@@ -46,8 +46,11 @@ function routesSection(i: ReadmeInput): string[] {
     '| gateway route | match | Kong route / Ingress | Kong path | service | plugins |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
+  // Looked up per route: maps, not a search of every Kong route for each (10,000 routes).
+  const byRoute = new Map(i.routes.map((x) => [x.route, x]));
+  const byFolded = new Map(i.routes.flatMap((x) => x.folded.map((f) => [f, x] as const)));
   for (const r of i.model.routes) {
-    const k = i.routes.find((x) => x.route === r);
+    const k = byRoute.get(r);
     if (k) {
       lines.push(
         `| ${code(r.name)} | ${cell(matchText(r))} | ${code(k.name)} | ${code(kongPath(r.match.path))} | ${code(
@@ -55,7 +58,7 @@ function routesSection(i: ReadmeInput): string[] {
         )} | ${k.plugins.map((p) => code(p.name)).join(', ')} |`,
       );
     } else {
-      const by = i.routes.find((x) => x.folded.includes(r))!;
+      const by = byFolded.get(r)!;
       lines.push(`| ${code(r.name)} | ${cell(matchText(r))} | served by ${code(by.name)} | | | |`);
     }
   }
