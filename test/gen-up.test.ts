@@ -3,11 +3,12 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePortRange } from './harness/redis-server.js';
 import { repoRoot } from './support/compile-file.js';
 
 describe('gen up', () => {
   it('starts ratelimit-service and ext-authz, answers checks, and stops cleanly on SIGINT', async () => {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const base = await freePortRange(6); // gen up uses base … base+4
     const child = spawn(
       process.execPath,
       [path.join(repoRoot, 'dist/generator/src/cli.js'), 'up', 'examples/minimal.yaml', '--base-port', String(base)],
