@@ -1,13 +1,30 @@
 // Checks the parsed gateway.yaml against the JSON Schema and turns ajv's errors into one clear
 // message per problem, each naming the field and pointing at its line and column.
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../errors.js';
 import { gatewaySchema } from './schema.js';
+import { ajvOptions, xHint } from './schema-validator-options.js';
 import { diagnosticAt, formatPath, type GatewaySource, type PathSegment } from './source.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
-ajv.addKeyword({ keyword: 'x-hint', schemaType: 'string' });
-const validate = ajv.compile(gatewaySchema);
+/** The schema compiled at run time (what the build compiles ahead of time, see below). */
+export async function compileGatewayValidator(): Promise<ValidateFunction> {
+  const { Ajv } = await import('ajv');
+  const ajv = new Ajv(ajvOptions);
+  ajv.addKeyword(xHint);
+  return ajv.compile(gatewaySchema);
+}
+
+/** The validator `npm run build` compiled ahead of time into dist/, if this is dist/. */
+export async function prebuiltGatewayValidator(): Promise<ValidateFunction | undefined> {
+  const file = './gateway-schema-validate.js'; // written by scripts/build-gateway-validator.mjs
+  try {
+    return ((await import(file)) as { default: ValidateFunction }).default;
+  } catch {
+    return undefined; // the TypeScript sources (tests): compile it here
+  }
+}
+
+const validate = (await prebuiltGatewayValidator()) ?? (await compileGatewayValidator());
 
 function toPath(instancePath: string): PathSegment[] {
   if (!instancePath) return [];
