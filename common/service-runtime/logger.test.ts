@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, isLogLevel } from './logger.js';
+import { atomicChunks, createLogger, isLogLevel, PIPE_BUF } from './logger.js';
 
 function sink(): { stream: Writable; lines: () => Record<string, unknown>[]; raw: () => string } {
   let text = '';
@@ -172,5 +172,22 @@ describe('createLogger with batch', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('"msg":"last words"');
+  });
+});
+
+describe('atomicChunks', () => {
+  it('splits batched lines into writes of whole lines of at most PIPE_BUF bytes (atomic on a shared pipe)', () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `{"n":${i},"pad":"${'é'.repeat(i % 40)}"}\n`);
+    const text = lines.join('');
+    const chunks = atomicChunks(text);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.join('')).toBe(text);
+    for (const c of chunks) {
+      expect(Buffer.byteLength(c)).toBeLessThanOrEqual(PIPE_BUF);
+      expect(c.endsWith('\n')).toBe(true);
+    }
+    const long = `{"x":"${'a'.repeat(5000)}"}\n`;
+    expect(atomicChunks(`a\n${long}b\n`)).toEqual(['a\n', long, 'b\n']);
+    expect(atomicChunks('small\n')).toEqual(['small\n']);
   });
 });

@@ -50,7 +50,7 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
     const text = pending;
     pending = '';
     try {
-      stream.write(text);
+      for (const chunk of atomicChunks(text)) stream.write(chunk);
     } catch {
       // as below
     }
@@ -79,6 +79,33 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
     };
 
   return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error'), level };
+}
+
+/**
+ * POSIX writes to a pipe of at most PIPE_BUF bytes (4096 on Linux) are atomic: with --workers,
+ * several processes write to one stdout pipe, so batched lines go in writes of whole lines of at
+ * most that size, never a line split by another process's write. (A single longer line is written
+ * alone, as it was before batching.)
+ */
+export const PIPE_BUF = 4096;
+
+export function atomicChunks(text: string): string[] {
+  if (Buffer.byteLength(text) <= PIPE_BUF) return [text];
+  const chunks: string[] = [];
+  let chunk = '';
+  let size = 0;
+  for (const line of text.split(/(?<=\n)/)) {
+    const n = Buffer.byteLength(line);
+    if (size > 0 && size + n > PIPE_BUF) {
+      chunks.push(chunk);
+      chunk = '';
+      size = 0;
+    }
+    chunk += line;
+    size += n;
+  }
+  if (chunk) chunks.push(chunk);
+  return chunks;
 }
 
 function formatLine(
