@@ -62,6 +62,7 @@ import {
   waitForTcp,
 } from './lib/processes.mjs';
 import { metricByLabel, metricSum } from './lib/prometheus.mjs';
+import { snapshotBuild } from './lib/snapshot.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN_REL = 'dist/ext-authz/src/main.js';
@@ -113,10 +114,7 @@ setTimeout(() => {
 }, deadlineMs).unref();
 
 // A snapshot of the build, so that an `npm run build` elsewhere cannot swap files under a run.
-const APP = path.join(TMP, 'app');
-fs.cpSync(path.join(ROOT, 'dist'), path.join(APP, 'dist'), { recursive: true });
-fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(APP, 'package.json'));
-fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(APP, 'node_modules'), 'dir');
+const APP = snapshotBuild(ROOT, TMP);
 const pb = await import(pathToFileURL(path.join(APP, PB_REL)).href);
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 //   npm run build && node bench/gen-build.mjs [--outputs=kubernetes,kong|none] [SIZE ...]
 //   BENCH_RSS=hook node bench/gen-build.mjs   # measure RSS/CPU with an --import hook, not /usr/bin/time
 //
-// Only node: built-ins and `yaml`. Everything is written into a temporary folder that is removed
+// Only node: built-ins, `yaml` and bench/lib. Everything is written into a temporary folder that is removed
 // at the end (also on failure or Ctrl-C). No single run may take more than 60 s. The CLI runs
 // from a copy of dist/ taken at the start (with package.json and a node_modules link beside it),
 // so that an `npm run build` elsewhere cannot swap files under a run.
@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { snapshotBuild } from './lib/snapshot.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI_REL = 'dist/generator/src/cli.js';
@@ -60,10 +61,7 @@ function cleanup() {
 }
 process.on('exit', cleanup);
 // The snapshot of the built CLI (see the top of the file).
-const APP = path.join(TMP, 'app');
-fs.cpSync(path.join(ROOT, 'dist'), path.join(APP, 'dist'), { recursive: true });
-fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(APP, 'package.json'));
-fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(APP, 'node_modules'), 'dir');
+const APP = snapshotBuild(ROOT, TMP);
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     console.error(`\ninterrupted (${sig}); removing ${TMP}`);

@@ -68,6 +68,7 @@ import {
 } from './lib/processes.mjs';
 import { metricByLabel, metricSum } from './lib/prometheus.mjs';
 import { commandCalls, redisVersion, startRedis } from './lib/redis.mjs';
+import { snapshotBuild } from './lib/snapshot.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN_REL = 'dist/ratelimit-service/src/main.js';
@@ -156,10 +157,7 @@ setTimeout(() => {
 }, deadlineMs).unref();
 
 // A snapshot of the build, so that an `npm run build` elsewhere cannot swap files under a run.
-const APP = path.join(TMP, 'app');
-fs.cpSync(path.join(ROOT, 'dist'), path.join(APP, 'dist'), { recursive: true });
-fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(APP, 'package.json'));
-fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(APP, 'node_modules'), 'dir');
+const APP = snapshotBuild(ROOT, TMP);
 
 // ---------------------------------------------------------------------------------------------
 // Config and request. The config has the shape `gen build` emits (a `limit: <name>` root per limit,

@@ -40,7 +40,7 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
   const fromEnv = process.env.LOG_LEVEL?.trim().toLowerCase();
   const level: LogLevel = opts.level ?? (isLogLevel(fromEnv) ? fromEnv : 'info');
   const stream = opts.stream ?? process.stdout;
-  const withStack = level === 'debug';
+  const replacer = makeReplacer(level === 'debug');
 
   let pending = '';
   let scheduled = false;
@@ -62,7 +62,7 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
     (msg, fields) => {
       if (RANK[lineLevel] < RANK[level]) return;
       try {
-        const line = formatLine(lineLevel, service, msg, fields, withStack);
+        const line = formatLine(lineLevel, service, msg, fields, replacer);
         if (opts.batch && RANK[lineLevel] < RANK.warn) {
           pending += `${line}\n`;
           if (!scheduled) {
@@ -113,7 +113,7 @@ function formatLine(
   service: string,
   msg: unknown,
   fields: LogFields | undefined,
-  withStack: boolean,
+  replacer: Replacer,
 ): string {
   const record: Record<string, unknown> = {
     time: new Date().toISOString(),
@@ -121,7 +121,6 @@ function formatLine(
     service,
     msg: typeof msg === 'string' ? msg : String(msg),
   };
-  const replacer = makeReplacer(withStack);
   if (fields && typeof fields === 'object') {
     for (const key of Object.keys(fields)) {
       // Fields never overwrite the fixed keys; they keep their value under a prefixed name.
@@ -156,7 +155,9 @@ function needsReplacer(record: Record<string, unknown>): boolean {
   return false;
 }
 
-function makeReplacer(withStack: boolean): (this: unknown, key: string, value: unknown) => unknown {
+type Replacer = (this: unknown, key: string, value: unknown) => unknown;
+
+function makeReplacer(withStack: boolean): Replacer {
   return (_key, value) => {
     if (value instanceof Error) {
       const out: Record<string, unknown> = { message: value.message, name: value.name };

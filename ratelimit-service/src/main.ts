@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // ratelimit-service: Envoy's RateLimitService on Redis (or in memory for one process).
 import cluster from 'node:cluster';
-import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
+  clusterRegistry,
   createLogger,
   exitWithPrimary,
   HealthState,
   parseFlagsOrExit,
+  serveMetricsToPrimary,
   startHttpServer,
   superviseWorkers,
 } from '../../common/service-runtime/index.js';
@@ -17,17 +19,13 @@ const log = createLogger('ratelimit-service');
 
 async function primary(settings: Settings): Promise<void> {
   const health = new HealthState();
-  const registry = new AggregatorRegistry();
   const pool = superviseWorkers({
     count: settings.workers,
     log,
     onReadyChange: (all) => health.setServing('', all),
   });
-  // /metrics of the primary: every worker's metrics, summed (prom-client asks them over IPC).
-  const metrics = {
-    contentType: registry.contentType,
-    metrics: () => registry.clusterMetrics(),
-  } as unknown as Registry;
+  // /metrics of the primary: every worker's metrics, summed (the primary itself counts nothing).
+  const metrics = clusterRegistry(new Registry());
   const http = await startHttpServer({ host: settings.host, port: settings.httpPort, health, registry: metrics });
   log.info('listening', { workers: settings.workers, grpc_port: settings.grpcPort, http_port: http.port });
   const stop = async () => {
@@ -45,9 +43,7 @@ async function main(): Promise<void> {
   collectDefaultMetrics({ register: registry });
   if (cluster.isWorker) {
     exitWithPrimary();
-    // Answer the primary's metric requests (prom-client installs that listener in the constructor).
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([registry]);
+    serveMetricsToPrimary(registry);
   }
   const worker = await startWorker(settings, registry, log, cluster.isWorker);
   const stop = async () => {

@@ -12,7 +12,7 @@ import {
   type BackendTarget,
   backendServicesFile,
   backendTarget,
-  looksLikeShortServiceName,
+  shortServiceNameWarning,
 } from '../ingress/backend-services.js';
 import {
   backendWarning,
@@ -223,15 +223,8 @@ export function emitGatewayApi(model: GatewayModel, source: string): TargetOutpu
             'without one the Gateway speaks plain HTTP to it',
         ),
       );
-    if (t.kind === 'external-name' && looksLikeShortServiceName(t.externalName))
-      warnings.push(
-        backendWarning(
-          target,
-          b.name,
-          `host "${b.host}" is used as an external DNS name (ExternalName); if it is a Service, ` +
-            `write its URL as ${b.scheme}://${b.host}.svc.cluster.local:${b.port}`,
-        ),
-      );
+    const shortName = shortServiceNameWarning(target, t);
+    if (shortName) warnings.push(shortName);
   }
   if (externalNames.length)
     warnings.push(

@@ -12,7 +12,7 @@ import net from 'node:net';
 import type { Backend, GatewayModel } from '../../model/types.js';
 import { toYamlDocuments } from '../../output-yaml.js';
 import { generatedHeader, type TargetOutput } from '../target.js';
-import { ingressOutputFiles, labels, routedBackends } from './shared.js';
+import { backendWarning, ingressOutputFiles, labels, routedBackends, type TargetName } from './shared.js';
 
 export type BackendTarget =
   /** A Service that exists in the gateway's namespace: referenced, never generated. */
@@ -73,6 +73,18 @@ export function backendTarget(model: GatewayModel, backend: Backend): BackendTar
 
 /** `blue.apps`: a Service in namespace apps for Envoy (resolver search path), a DNS name for a CNAME. */
 export const looksLikeShortServiceName = (host: string) => /^[a-z0-9-]+\.[a-z0-9-]+$/.test(host) && !net.isIP(host);
+
+/** The warning for an ExternalName that may be a Service written without its cluster suffix, if any. */
+export function shortServiceNameWarning(target: TargetName, t: BackendTarget): string | undefined {
+  if (t.kind !== 'external-name' || !looksLikeShortServiceName(t.externalName)) return undefined;
+  const b = t.backend;
+  return backendWarning(
+    target,
+    b.name,
+    `host "${b.host}" is used as an external DNS name (ExternalName); if it is a Service, ` +
+      `write its URL as ${b.scheme}://${b.host}.svc.cluster.local:${b.port}`,
+  );
+}
 
 /** Backends that either output routes to: the primary or split backends of routes outside dispatch groups. */
 export function servedBackends(model: GatewayModel): Backend[] {

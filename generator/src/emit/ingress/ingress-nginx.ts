@@ -10,12 +10,7 @@ import { needsBody } from '../envoy/routes.js';
 import { portPlan } from '../kubernetes/ports.js';
 import { routePolicyName } from '../names.js';
 import { generatedHeader, type TargetOutput } from '../target.js';
-import {
-  type BackendTarget,
-  backendServicesFile,
-  backendTarget,
-  looksLikeShortServiceName,
-} from './backend-services.js';
+import { type BackendTarget, backendServicesFile, backendTarget, shortServiceNameWarning } from './backend-services.js';
 import {
   acceptsBody,
   backendWarning,
@@ -278,15 +273,8 @@ export function emitIngressNginx(model: GatewayModel, source: string): TargetOut
             'proxy-ssl-server-name and proxy-ssl-name only together with proxy-ssl-secret, a Secret with ca.crt: add them by hand)',
         ),
       );
-    if (t.kind === 'external-name' && looksLikeShortServiceName(t.externalName))
-      warnings.push(
-        backendWarning(
-          target,
-          b.name,
-          `host "${b.host}" is used as an external DNS name (ExternalName); if it is a Service, ` +
-            `write its URL as ${b.scheme}://${b.host}.svc.cluster.local:${b.port}`,
-        ),
-      );
+    const shortName = shortServiceNameWarning(target, t);
+    if (shortName) warnings.push(shortName);
   }
   const files = new Map<string, string>();
   if (objects.length) {

@@ -1,11 +1,12 @@
 // How many processes a service pod runs (`--workers`): one per whole core of its CPU request, so
 // that a pod given 2 CPUs uses both (a Node.js process serves its calls on one core). At most 16.
+import { cpuMillis } from './quantity.js';
 
 /** Cores of a Kubernetes CPU quantity ("250m" → 0.25, "2" → 2, "1.5" → 1.5). */
 export function cpuCores(quantity: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(m?)$/.exec(quantity.trim());
-  if (!m) throw new RangeError(`not a CPU quantity: ${JSON.stringify(quantity)}`);
-  return Number(m[1]) / (m[2] ? 1000 : 1);
+  const millis = cpuMillis(quantity);
+  if (millis === undefined) throw new RangeError(`not a CPU quantity: ${JSON.stringify(quantity)}`);
+  return millis / 1000;
 }
 
 export function workersFor(cpuRequest: string): number {
