@@ -57,6 +57,14 @@ describe('FileKeySource', () => {
     expect(reloaded).not.toBe(key);
   });
 
+  it('concurrent first uses all wait for the first read of the file', async () => {
+    const path = join(dir, 'concurrent.json');
+    await replace(path, JSON.stringify({ keys: [jwk] }));
+    const src = new FileKeySource('corp', path, 60_000);
+    const keys = await Promise.all(Array.from({ length: 20 }, () => src.resolve(header, token)));
+    expect(keys.every((k) => k.type === 'public')).toBe(true);
+  });
+
   it('fails as a fault before any good read, with the reason for our logs', async () => {
     const src = new FileKeySource('corp', join(dir, 'absent.json'), 10);
     const err = await src.resolve(header, token).then(

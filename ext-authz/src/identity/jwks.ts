@@ -163,7 +163,10 @@ export class FileKeySource implements KeySource {
 
   private refresh(force: boolean): Promise<void> {
     const t = performance.now();
-    if (!force && t - this.lastCheck < this.checkIntervalMs) return Promise.resolve();
+    // Checked recently: go on with the keys we have, or, before the first read has finished, wait
+    // for it (concurrent first tokens must not fail for want of keys that are being read).
+    if (!force && t - this.lastCheck < this.checkIntervalMs)
+      return this.keys ? Promise.resolve() : (this.loading ?? Promise.resolve());
     this.lastCheck = t;
     if (!this.loading) {
       this.loading = this.load().finally(() => {
