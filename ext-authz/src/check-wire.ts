@@ -6,7 +6,6 @@
 //
 // checkInputFromEnvoy / envoyCheckResponse (check-grpc.ts) are the same mappings on messages: a
 // test holds the two to the same results for valid, odd and corrupted inputs.
-import { type DescField, type DescMessage, ScalarType } from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { AddressSchema, SocketAddressSchema } from '../../common/envoy-api/gen/envoy/config/core/v3/address_pb.js';
 import {
@@ -26,15 +25,9 @@ import {
   DeniedHttpResponseSchema,
   OkHttpResponseSchema,
 } from '../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
+import { eachField, eachTopField, field } from '../../common/envoy-api/proto-wire.js';
 import { policyContextKey, responseStatusCode } from './check-grpc.js';
 import { type CheckInput, type Decision, denialBody } from './decision.js';
-
-/** Field number and UTF-8 strictness of `schema.field[name]`, checked to exist at start-up. */
-function field(schema: DescMessage, name: string): { no: number; strict: boolean } {
-  const f = schema.fields.find((x) => x.localName === name);
-  if (!f) throw new Error(`${schema.typeName} has no field ${name}`);
-  return { no: f.number, strict: (f as { utf8Validation?: boolean }).utf8Validation ?? true };
-}
 
 const F = {
   attributes: field(CheckRequestSchema, 'attributes'),
@@ -63,65 +56,6 @@ const addressOneof = new Set(
   AddressSchema.fields.filter((f) => f.oneof && f.number !== F.socketAddress.no).map((f) => f.number),
 );
 
-const RECURSION_LIMIT = 100;
-
-// How protobuf-es consumes a field it knows: by its declared type, whatever the wire type says
-// (except a packed list). Skipping a known field the same way keeps the two decoders in step on
-// corrupted input.
-type Skip = (r: BinaryReader, wt: WireType, no: number, budget: number) => void;
-
-function wireTypeOf(scalar: ScalarType): WireType {
-  switch (scalar) {
-    case ScalarType.DOUBLE:
-    case ScalarType.FIXED64:
-    case ScalarType.SFIXED64:
-      return WireType.Bit64;
-    case ScalarType.FLOAT:
-    case ScalarType.FIXED32:
-    case ScalarType.SFIXED32:
-      return WireType.Bit32;
-    case ScalarType.STRING:
-    case ScalarType.BYTES:
-      return WireType.LengthDelimited;
-    default:
-      return WireType.Varint;
-  }
-}
-
-function skipperOf(f: DescField): Skip {
-  const declared =
-    (wt: WireType): Skip =>
-    (r, _, no, budget) =>
-      void r.skip(wt, no, budget);
-  switch (f.fieldKind) {
-    case 'scalar':
-      return declared(wireTypeOf(f.scalar));
-    case 'enum':
-      return declared(WireType.Varint);
-    case 'message':
-    case 'map':
-      return declared(f.delimitedEncoding ? WireType.StartGroup : WireType.LengthDelimited);
-    case 'list': {
-      if (f.listKind === 'message')
-        return declared(f.delimitedEncoding ? WireType.StartGroup : WireType.LengthDelimited);
-      const element = f.listKind === 'enum' ? WireType.Varint : wireTypeOf(f.scalar);
-      const packable = element !== WireType.LengthDelimited;
-      return (r, wt, no, budget) =>
-        void r.skip(packable && wt === WireType.LengthDelimited ? WireType.LengthDelimited : element, no, budget);
-    }
-  }
-}
-
-const skippers = new Map<DescMessage, Map<number, Skip>>();
-function skippersOf(schema: DescMessage): Map<number, Skip> {
-  let m = skippers.get(schema);
-  if (!m) {
-    m = new Map(schema.fields.map((f) => [f.number, skipperOf(f)]));
-    skippers.set(schema, m);
-  }
-  return m;
-}
-
 /** What the decision reads from a CheckRequest, gathered while reading (repeated fields merge as in protobuf). */
 interface Gathered {
   id: string;
@@ -136,29 +70,6 @@ interface Gathered {
   contextExtensions: Record<string, string>;
   /** undefined: no socket address (absent, or replaced by another member of the oneof). */
   sourceAddress: string | undefined;
-}
-
-/**
- * Runs `each` for every field of the length-delimited message of type `schema` (undefined: a map
- * entry) at the reader's position; the fields it does not take are skipped.
- */
-function eachField(
-  r: BinaryReader,
-  depth: number,
-  schema: DescMessage | undefined,
-  each: (no: number, wt: WireType) => boolean,
-): void {
-  if (depth > RECURSION_LIMIT) throw new Error('maximum recursion depth reached');
-  const known = schema ? skippersOf(schema) : undefined;
-  const length = r.uint32(); // before reading r.pos: uint32() moves it
-  const end = r.pos + length;
-  while (r.pos < end) {
-    const [no, wt] = r.tag();
-    if (each(no, wt)) continue;
-    const skip = known?.get(no);
-    if (skip) skip(r, wt, no, RECURSION_LIMIT - depth);
-    else r.skip(wt, no, RECURSION_LIMIT - depth);
-  }
 }
 
 function readStringMapEntry(r: BinaryReader, depth: number, strict: boolean, into: Record<string, string>): void {
@@ -278,12 +189,11 @@ export function checkInputFromWire(bytes: Uint8Array): CheckInput {
     sourceAddress: undefined,
   };
   const r = new BinaryReader(bytes);
-  const known = skippersOf(CheckRequestSchema);
-  while (r.pos < r.len) {
-    const [no, wt] = r.tag();
-    if (no === F.attributes.no) readAttributes(r, 1, g);
-    else (known.get(no) ?? ((rr, w, n, b) => void rr.skip(w, n, b)))(r, wt, no, RECURSION_LIMIT);
-  }
+  eachTopField(r, CheckRequestSchema, (no) => {
+    if (no !== F.attributes.no) return false;
+    readAttributes(r, 1, g);
+    return true;
+  });
   const headers = new Map<string, string[]>();
   if (g.headerList.length) {
     for (const h of g.headerList) {

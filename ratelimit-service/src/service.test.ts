@@ -8,6 +8,7 @@ import {
   RateLimitResponse_Code as Code,
   RateLimitRequestSchema,
 } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+import { callFromMessage } from './call.js';
 import { loadConfig } from './config/load.js';
 import type { RateLimitConfig } from './config/types.js';
 import { OverLimitCache } from './local-cache.js';
@@ -53,11 +54,13 @@ function service(over: Partial<RateLimitServiceOptions> = {}, cfg: RateLimitConf
 }
 
 const req = (descriptors: [string, string][][], extra: { domain?: string; hitsAddend?: number } = {}) =>
-  create(RateLimitRequestSchema, {
-    domain: 'test-domain',
-    descriptors: descriptors.map((entries) => ({ entries: entries.map(([key, value]) => ({ key, value })) })),
-    ...extra,
-  });
+  callFromMessage(
+    create(RateLimitRequestSchema, {
+      domain: 'test-domain',
+      descriptors: descriptors.map((entries) => ({ entries: entries.map(([key, value]) => ({ key, value })) })),
+      ...extra,
+    }),
+  );
 
 async function callError(p: Promise<unknown>): Promise<RateLimitCallError> {
   try {
@@ -160,11 +163,7 @@ describe('ShouldRateLimit', () => {
   it('applies a descriptor limit override, skipping the tree', async () => {
     const { svc } = service();
     const r = req([[['anything', 'x']]]);
-    r.descriptors[0].limit = {
-      $typeName: 'envoy.extensions.common.ratelimit.v3.RateLimitDescriptor.RateLimitOverride',
-      requestsPerUnit: 1,
-      unit: 3,
-    };
+    r.descriptors[0].limit = { requestsPerUnit: 1, unit: 3 };
     expect((await svc.shouldRateLimit(r)).statuses[0]).toMatchObject({ code: Code.OK, limitRemaining: 0 });
     expect((await svc.shouldRateLimit(r)).overallCode).toBe(Code.OVER_LIMIT);
   });

@@ -1,20 +1,9 @@
 // ShouldRateLimit, with envoyproxy/ratelimit's semantics (see docs/notes/envoyproxy-ratelimit-behaviour.md)
 // plus the failure modes and the local over-limit cache.
-import { create } from '@bufbuild/protobuf';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { HeaderValueSchema } from '../../common/envoy-api/gen/envoy/config/core/v3/base_pb.js';
-import {
-  type RateLimitRequest,
-  type RateLimitResponse,
-  RateLimitResponse_Code,
-  type RateLimitResponse_DescriptorStatus,
-  RateLimitResponse_DescriptorStatusSchema,
-  type RateLimitResponse_RateLimit,
-  RateLimitResponse_RateLimitSchema,
-  RateLimitResponseSchema,
-} from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+import { RateLimitResponse_Code } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+import type { AnswerStatus, RateLimitAnswer, RateLimitCall } from './call.js';
 import type { DomainConfig, RateLimitConfig, RateLimitRule } from './config/types.js';
-import { descriptorHitsAddend } from './hits-addend.js';
 import type { OverLimitCache } from './local-cache.js';
 import { type Entry, type MatchedLimit, matchLimit, overrideLimit } from './match.js';
 import type { RateLimitStats } from './stats.js';
@@ -62,25 +51,26 @@ export class RateLimitService {
     this.now = o.now ?? Date.now;
   }
 
-  async shouldRateLimit(req: RateLimitRequest): Promise<RateLimitResponse> {
+  async shouldRateLimit(req: RateLimitCall): Promise<RateLimitAnswer> {
     if (req.domain === '')
       throw new RateLimitCallError(grpcStatus.INVALID_ARGUMENT, 'rate limit domain must not be empty');
     if (req.descriptors.length === 0)
       throw new RateLimitCallError(grpcStatus.INVALID_ARGUMENT, 'rate limit descriptor list must not be empty');
     const config = this.o.config();
     if (!config) throw new RateLimitCallError(grpcStatus.UNAVAILABLE, 'no rate limit configuration loaded');
-    const statuses: RateLimitResponse_DescriptorStatus[] = req.descriptors.map(() =>
-      create(RateLimitResponse_DescriptorStatusSchema, { code: RateLimitResponse_Code.OK }),
-    );
+    const statuses: AnswerStatus[] = req.descriptors.map(() => ({
+      code: RateLimitResponse_Code.OK,
+      limitRemaining: 0,
+    }));
     const domain = config.domains.get(req.domain);
     if (!domain) {
       this.o.stats.decisions.inc({ domain: '', descriptor: '', decision: 'no_limit' }, req.descriptors.length);
-      return create(RateLimitResponseSchema, { overallCode: RateLimitResponse_Code.OK, statuses });
+      return { overallCode: RateLimitResponse_Code.OK, statuses, responseHeadersToAdd: [] };
     }
     const nowMs = this.now();
     const requestHits = Math.max(1, req.hitsAddend);
     const matched: (MatchedLimit | undefined)[] = req.descriptors.map((d) => {
-      const entries: Entry[] = d.entries.map((e) => ({ key: e.key, value: e.value }));
+      const entries: Entry[] = d.entries;
       if (d.limit) {
         const unit = unitFromEnum(d.limit.unit);
         if (!unit)
@@ -112,7 +102,7 @@ export class RateLimitService {
         this.o.stats.decisions.inc({ ...label, decision: 'unlimited' });
         return;
       }
-      const own = descriptorHitsAddend(req.descriptors[i]);
+      const own = req.descriptors[i].hitsAddend;
       const window = windowAt(m.rule.unit, nowMs);
       slots.push({
         index: i,
@@ -137,11 +127,7 @@ export class RateLimitService {
       st.currentLimit = currentLimitOf(s.limit.rule);
       st.limitRemaining = r.remaining;
       // Envoy and upstream never see 0 here: at least one second.
-      st.durationUntilReset = {
-        $typeName: 'google.protobuf.Duration',
-        seconds: BigInt(Math.max(1, r.resetSeconds)),
-        nanos: 0,
-      };
+      st.durationUntilReset = { seconds: Math.max(1, r.resetSeconds) };
       const over = r.over && !s.limit.shadowMode;
       st.code = over ? RateLimitResponse_Code.OVER_LIMIT : RateLimitResponse_Code.OK;
       if (s.limit.quotaMode) {
@@ -155,12 +141,11 @@ export class RateLimitService {
         this.o.stats.hits.inc({ ...label, decision: r.over ? 'over_limit' : 'within_limit' }, s.hit.hits);
     }
     const overall = !this.o.globalShadowMode && (anyOver || (quotaTotal > 0 && quotaOver === quotaTotal));
-    const response = create(RateLimitResponseSchema, {
+    return {
       overallCode: overall ? RateLimitResponse_Code.OVER_LIMIT : RateLimitResponse_Code.OK,
       statuses,
-    });
-    if (this.o.responseHeaders) response.responseHeadersToAdd = this.headers(slots, overall);
-    return response;
+      responseHeadersToAdd: this.o.responseHeaders ? this.headers(slots, overall) : [],
+    };
   }
 
   /** Counts every slot in one store call; the local cache answers for keys known to be over. */
@@ -225,7 +210,7 @@ export class RateLimitService {
         undefined,
       );
     if (!pick) return [];
-    const h = (key: string, value: string | number) => create(HeaderValueSchema, { key, value: String(value) });
+    const h = (key: string, value: string | number) => ({ key, value: String(value) });
     const out = [
       h('RateLimit-Limit', pick.limit.rule.requestsPerUnit),
       h('RateLimit-Remaining', pick.result!.remaining),
@@ -238,16 +223,13 @@ export class RateLimitService {
 
 const resetOf = (h: Hit) => secondsUntilReset(h.window, h.nowMs);
 
-// The `current_limit` message of a rule, made once: responses only read it when they are encoded.
-const currentLimits = new WeakMap<RateLimitRule, RateLimitResponse_RateLimit>();
-function currentLimitOf(rule: RateLimitRule): RateLimitResponse_RateLimit {
+// The `current_limit` of a rule, made once: answers only read it when they are encoded.
+type CurrentLimit = NonNullable<AnswerStatus['currentLimit']>;
+const currentLimits = new WeakMap<RateLimitRule, CurrentLimit>();
+function currentLimitOf(rule: RateLimitRule): CurrentLimit {
   let m = currentLimits.get(rule);
   if (!m) {
-    m = create(RateLimitResponse_RateLimitSchema, {
-      requestsPerUnit: rule.requestsPerUnit,
-      unit: unitToEnum(rule.unit),
-      name: rule.name ?? '',
-    });
+    m = Object.freeze({ requestsPerUnit: rule.requestsPerUnit, unit: unitToEnum(rule.unit), name: rule.name ?? '' });
     currentLimits.set(rule, m);
   }
   return m;

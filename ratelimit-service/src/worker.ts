@@ -1,13 +1,9 @@
 // One serving process: config (hot reloaded), store, the gRPC service and, when it runs alone, the
 // HTTP port. With --workers, the primary process serves HTTP and aggregates the workers' metrics.
-import type { fromBinary } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
-import {
-  type RateLimitRequestSchema,
-  RateLimitService as RateLimitServiceDesc,
-} from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+import { RateLimitService as RateLimitServiceDesc } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
 import {
   type createLogger,
   grpcServiceDefinition,
@@ -17,6 +13,8 @@ import {
   startHttpServer,
   watchConfig,
 } from '../../common/service-runtime/index.js';
+import type { RateLimitCall } from './call.js';
+import { answerToWire, callFromWire } from './call-wire.js';
 import { loadConfig } from './config/load.js';
 import type { RateLimitConfig } from './config/types.js';
 import { OverLimitCache } from './local-cache.js';
@@ -102,11 +100,11 @@ export async function startWorker(
   const implementation: grpc.UntypedServiceImplementation = {
     ShouldRateLimit: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const end = stats.callDuration.startTimer();
-      service.shouldRateLimit(call.request as ReturnType<typeof fromBinary<typeof RateLimitRequestSchema>>).then(
-        (res) => {
+      service.shouldRateLimit(call.request as RateLimitCall).then(
+        (answer) => {
           end({ code: 'OK' });
           stats.calls.inc({ code: 'OK' });
-          callback(null, res);
+          callback(null, answerToWire(answer));
         },
         (e: unknown) => {
           const code = e instanceof RateLimitCallError ? e.code : grpcStatus.INTERNAL;
@@ -121,7 +119,9 @@ export async function startWorker(
   const grpcServer = await startGrpcServer({
     host: settings.host,
     port: settings.grpcPort,
-    services: [{ definition: grpcServiceDefinition(RateLimitServiceDesc), implementation }],
+    services: [
+      { definition: grpcServiceDefinition(RateLimitServiceDesc, { ShouldRateLimit: callFromWire }), implementation },
+    ],
     health,
   });
   const http = isClusterWorker

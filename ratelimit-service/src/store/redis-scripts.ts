@@ -105,3 +105,18 @@ else
 end
 return {over and 1 or 0, remaining, reset}
 `;
+
+/**
+ * The fixed windows of every call in one flush, in one command: for each i, `INCRBY KEYS[i] ARGV[2i-1]`
+ * then `EXPIRE KEYS[i] ARGV[2i]` (envoyproxy/ratelimit's two commands, same keys). Returns one reply per
+ * key: the new count, or the INCRBY's error reply (redis.pcall), so a bad key fails only its own call.
+ */
+export const FIXED_WINDOW_BATCH_LUA = `
+local out = {}
+for i = 1, #KEYS do
+  local n = redis.pcall('INCRBY', KEYS[i], ARGV[2 * i - 1])
+  if type(n) == 'number' then redis.call('EXPIRE', KEYS[i], ARGV[2 * i]) end
+  out[i] = n
+end
+return out
+`;

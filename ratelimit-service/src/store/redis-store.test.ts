@@ -2,7 +2,7 @@
 // redis-server when there is one, the "one round trip per apply()" promise.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, redisAvailable, redisSkipReason, startRedis } from '../../../test/harness/redis-server.js';
-import { slidingWindowKeys } from './algorithms.js';
+import { FIXED_WINDOW_EXPIRE_JITTER_SECONDS, slidingWindowKeys } from './algorithms.js';
 import { keySlot } from './key-slot.js';
 import { maskUrl, parseRedisSpec, parseRedisUrl, RedisStore } from './redis-store.js';
 import type { Algorithm, Hit } from './store.js';
@@ -175,6 +175,40 @@ describe.skipIf(!available)(available ? 'RedisStore round trips' : `skipped: ${r
     expect(good.status === 'fulfilled' && good.value.map((r) => r.remaining)).toEqual([9]);
   });
 
+  it('a turn of fixed windows only is one script call doing INCRBY + EXPIRE per key', async () => {
+    const now = Date.now();
+    const start = Math.floor(now / 60_000) * 60;
+    const mk = (key: string, hits: number): Hit => ({
+      key,
+      algorithm: 'fixed_window',
+      limit: 100,
+      window: { startSeconds: start, lengthSeconds: 60 },
+      hits,
+      nowMs: now,
+    });
+    await store.apply([mk('rt_fw_warm_', 1)]); // loads the script
+    const stats = async () => {
+      const info = await store.connection.info('commandstats');
+      const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+      return { evalsha: calls('evalsha'), incrby: calls('incrby'), expire: calls('expire') };
+    };
+    const before = await stats();
+    const [a, b] = await Promise.all([
+      store.apply([mk('rt_fw_a_', 3), mk('rt_fw_b_', 1)]),
+      store.apply([mk('rt_fw_a_', 2)]),
+    ]);
+    const after = await stats();
+    expect(after.evalsha - before.evalsha).toBe(1);
+    expect(after.incrby - before.incrby).toBe(3);
+    expect(after.expire - before.expire).toBe(3);
+    expect(a.map((r) => r.remaining)).toEqual([97, 99]);
+    expect(b.map((r) => r.remaining)).toEqual([95]);
+    expect(await store.connection.get(`rt:rt_fw_a_${start}`)).toBe('5');
+    const ttl = await store.connection.ttl(`rt:rt_fw_a_${start}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60 + FIXED_WINDOW_EXPIRE_JITTER_SECONDS);
+  });
+
   it('survives SCRIPT FLUSH (EVALSHA → NOSCRIPT → EVAL)', async () => {
     const now = Date.now();
     const mk = (algorithm: Algorithm): Hit => ({
@@ -187,8 +221,10 @@ describe.skipIf(!available)(available ? 'RedisStore round trips' : `skipped: ${r
     });
     const hits = [mk('sliding_window'), mk('token_bucket')];
     await store.apply(hits);
+    await store.apply([mk('fixed_window')]);
     await store.connection.script('FLUSH');
     const res = await store.apply(hits);
     expect(res.map((r) => r.remaining)).toEqual([8, 8]);
+    expect((await store.apply([mk('fixed_window')])).map((r) => r.remaining)).toEqual([8]);
   });
 });

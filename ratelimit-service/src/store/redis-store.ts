@@ -6,6 +6,9 @@
 // Calls that arrive in the same turn of the event loop share that pipeline (one socket write and one
 // batch of replies for all of them): under load this costs less per call than anything else here, and
 // each call still reads only its own replies, so one call's error reply fails that call alone.
+// On a single node, a turn whose hits are all fixed-window increments (what gen build emits) goes as
+// one script instead (FIXED_WINDOW_BATCH_LUA: the same INCRBY + EXPIRE per key): one command instead
+// of two per hit, which halves the CPU ioredis spends building commands and the garbage they leave.
 //
 // Fail fast: no offline queue (a call while disconnected rejects at once), no retries of a sent command
 // (INCRBY is not idempotent), an ioredis commandTimeout, and on top a deadline on the whole apply():
@@ -26,7 +29,7 @@ import {
   tokenBucketKey,
 } from './algorithms.js';
 import { keySlot } from './key-slot.js';
-import { SLIDING_WINDOW_LUA, TOKEN_BUCKET_LUA } from './redis-scripts.js';
+import { FIXED_WINDOW_BATCH_LUA, SLIDING_WINDOW_LUA, TOKEN_BUCKET_LUA } from './redis-scripts.js';
 import type { CounterStore, Hit, HitResult } from './store.js';
 
 export interface RedisStoreOptions {
@@ -143,12 +146,19 @@ type ScriptCommander = ChainableCommander & {
   rlTokenBucket(k1: string, ...args: (string | number)[]): ChainableCommander;
 };
 
+type BatchClient = { rlFixedWindowBatch(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<unknown> };
+
+/** Most keys in one FIXED_WINDOW_BATCH_LUA call (a larger turn is split): bounds how long Redis runs one script. */
+const MAX_BATCH_KEYS = 512;
+
 /** How one hit goes over the wire: commands appended to a pipeline, then its result read from the replies. */
 interface Plan {
   /** Key that decides the Cluster slot. */
   slotKey: string;
   /** Number of replies it takes. */
   replies: number;
+  /** A fixed-window increment (INCRBY key hits, EXPIRE key ttl): may go in FIXED_WINDOW_BATCH_LUA. */
+  increment?: { key: string; hits: number; ttlSeconds: number };
   enqueue(p: ScriptCommander): void;
   read(replies: unknown[]): HitResult;
 }
@@ -280,6 +290,7 @@ export class RedisStore implements CounterStore {
     }
     this.client.defineCommand('rlSlidingWindow', { numberOfKeys: 2, lua: SLIDING_WINDOW_LUA });
     this.client.defineCommand('rlTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
+    this.client.defineCommand('rlFixedWindowBatch', { lua: FIXED_WINDOW_BATCH_LUA });
   }
 
   ready(): boolean {
@@ -352,10 +363,12 @@ export class RedisStore implements CounterStore {
             read: (r) => fixedWindowResult(hit, r[0] === null ? 0 : toInt(r[0], `GET ${key}`)),
           };
         }
+        const ttlSeconds = fixedWindowExpireSeconds(hit);
         return {
           slotKey: key,
           replies: 2,
-          enqueue: (p) => p.incrby(key, hit.hits).expire(key, fixedWindowExpireSeconds(hit)),
+          increment: { key, hits: hit.hits, ttlSeconds },
+          enqueue: (p) => p.incrby(key, hit.hits).expire(key, ttlSeconds),
           read: (r) => fixedWindowResult(hit, toInt(r[0], `INCRBY ${key}`)),
         };
       }
@@ -439,6 +452,10 @@ export class RedisStore implements CounterStore {
     const groups = [...this.queues.values()];
     this.queues.clear();
     for (const batch of groups) {
+      if (!(client instanceof Cluster) && batch.every((item) => item.plans.every((plan) => plan.increment))) {
+        this.sendIncrements(client, batch);
+        continue;
+      }
       const p = client.pipeline() as ScriptCommander;
       for (const item of batch) for (const plan of item.plans) plan.enqueue(p);
       p.exec().then(
@@ -461,6 +478,52 @@ export class RedisStore implements CounterStore {
         },
       );
     }
+  }
+
+  /** Calls whose plans are all fixed-window increments: FIXED_WINDOW_BATCH_LUA, replies shaped as the pipeline's. */
+  private sendIncrements(client: Redis, batch: Queued[]): void {
+    let chunk: Queued[] = [];
+    let keys = 0;
+    const send = () => {
+      const items = chunk;
+      const names: string[] = [];
+      const args: number[] = [];
+      for (const item of items)
+        for (const plan of item.plans) {
+          const inc = plan.increment!;
+          names.push(inc.key);
+          args.push(inc.hits, inc.ttlSeconds);
+        }
+      (client as unknown as BatchClient).rlFixedWindowBatch(names.length, ...names, ...args).then(
+        (counts) => {
+          if (!Array.isArray(counts) || counts.length !== names.length) {
+            const e = new RedisStoreError(`redis ${this.target}: unexpected reply to the fixed window script`);
+            for (const item of items) item.reject(e);
+            return;
+          }
+          let at = 0;
+          for (const item of items) {
+            const replies: [Error | null, unknown][] = [];
+            for (const _ of item.plans) {
+              const n = counts[at++];
+              replies.push(n instanceof Error ? [n, null] : [null, n], [null, 1]);
+            }
+            item.resolve(replies);
+          }
+        },
+        (e: Error) => {
+          for (const item of items) item.reject(e);
+        },
+      );
+      chunk = [];
+      keys = 0;
+    };
+    for (const item of batch) {
+      if (keys > 0 && keys + item.plans.length > MAX_BATCH_KEYS) send();
+      chunk.push(item);
+      keys += item.plans.length;
+    }
+    if (chunk.length) send();
   }
 
   private async runCluster(cluster: Cluster, plans: (Plan | null)[], results: HitResult[]): Promise<void> {

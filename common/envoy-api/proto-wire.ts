@@ -1,0 +1,106 @@
+// Reading and writing protobuf messages straight on the wire, for the services' hot paths: only the
+// fields a handler uses are read, the others skipped exactly as protobuf-es's fromBinary consumes
+// them, so a hand-written decoder and fromBinary agree on valid, odd and corrupted input alike.
+import { type DescField, type DescMessage, ScalarType } from '@bufbuild/protobuf';
+import { type BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+
+/** Field number and UTF-8 strictness of `schema.field[name]`, checked to exist at start-up. */
+export function field(schema: DescMessage, name: string): { no: number; strict: boolean } {
+  const f = schema.fields.find((x) => x.localName === name);
+  if (!f) throw new Error(`${schema.typeName} has no field ${name}`);
+  return { no: f.number, strict: (f as { utf8Validation?: boolean }).utf8Validation ?? true };
+}
+
+export const RECURSION_LIMIT = 100;
+
+// How protobuf-es consumes a field it knows: by its declared type, whatever the wire type says
+// (except a packed list). Skipping a known field the same way keeps the two decoders in step on
+// corrupted input.
+type Skip = (r: BinaryReader, wt: WireType, no: number, budget: number) => void;
+
+function wireTypeOf(scalar: ScalarType): WireType {
+  switch (scalar) {
+    case ScalarType.DOUBLE:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+      return WireType.Bit64;
+    case ScalarType.FLOAT:
+    case ScalarType.FIXED32:
+    case ScalarType.SFIXED32:
+      return WireType.Bit32;
+    case ScalarType.STRING:
+    case ScalarType.BYTES:
+      return WireType.LengthDelimited;
+    default:
+      return WireType.Varint;
+  }
+}
+
+function skipperOf(f: DescField): Skip {
+  const declared =
+    (wt: WireType): Skip =>
+    (r, _, no, budget) =>
+      void r.skip(wt, no, budget);
+  switch (f.fieldKind) {
+    case 'scalar':
+      return declared(wireTypeOf(f.scalar));
+    case 'enum':
+      return declared(WireType.Varint);
+    case 'message':
+    case 'map':
+      return declared(f.delimitedEncoding ? WireType.StartGroup : WireType.LengthDelimited);
+    case 'list': {
+      if (f.listKind === 'message')
+        return declared(f.delimitedEncoding ? WireType.StartGroup : WireType.LengthDelimited);
+      const element = f.listKind === 'enum' ? WireType.Varint : wireTypeOf(f.scalar);
+      const packable = element !== WireType.LengthDelimited;
+      return (r, wt, no, budget) =>
+        void r.skip(packable && wt === WireType.LengthDelimited ? WireType.LengthDelimited : element, no, budget);
+    }
+  }
+}
+
+const skippers = new Map<DescMessage, Map<number, Skip>>();
+export function skippersOf(schema: DescMessage): Map<number, Skip> {
+  let m = skippers.get(schema);
+  if (!m) {
+    m = new Map(schema.fields.map((f) => [f.number, skipperOf(f)]));
+    skippers.set(schema, m);
+  }
+  return m;
+}
+
+/**
+ * Runs `each` for every field of the length-delimited message of type `schema` (undefined: a map
+ * entry) at the reader's position; the fields it does not take are skipped.
+ */
+export function eachField(
+  r: BinaryReader,
+  depth: number,
+  schema: DescMessage | undefined,
+  each: (no: number, wt: WireType) => boolean,
+): void {
+  if (depth > RECURSION_LIMIT) throw new Error('maximum recursion depth reached');
+  const known = schema ? skippersOf(schema) : undefined;
+  const length = r.uint32(); // before reading r.pos: uint32() moves it
+  const end = r.pos + length;
+  while (r.pos < end) {
+    const [no, wt] = r.tag();
+    if (each(no, wt)) continue;
+    const skip = known?.get(no);
+    if (skip) skip(r, wt, no, RECURSION_LIMIT - depth);
+    else r.skip(wt, no, RECURSION_LIMIT - depth);
+  }
+}
+
+/** Runs `each` for every top-level field of a serialized message of type `schema`; skips the others. */
+export function eachTopField(r: BinaryReader, schema: DescMessage, each: (no: number, wt: WireType) => boolean): void {
+  const known = skippersOf(schema);
+  while (r.pos < r.len) {
+    const [no, wt] = r.tag();
+    if (each(no, wt)) continue;
+    const skip = known.get(no);
+    if (skip) skip(r, wt, no, RECURSION_LIMIT);
+    else r.skip(wt, no, RECURSION_LIMIT);
+  }
+}
