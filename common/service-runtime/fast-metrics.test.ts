@@ -32,6 +32,37 @@ describe('FastCounter / FastHistogram', () => {
     expect(await fast.metrics()).toBe(await slow.metrics());
   });
 
+  it('bound children count into the same series as inc/observe with those labels', async () => {
+    const fast = new Registry();
+    const slow = new Registry();
+    const fc = new FastCounter({ name: 'x_calls_total', help: 'h', labelNames: ['code'], registers: [fast] });
+    const fh = new FastHistogram({ name: 'x_seconds', help: 'h', labelNames: ['code'], buckets, registers: [fast] });
+    const sc = new Counter({ name: 'x_calls_total', help: 'h', labelNames: ['code'], registers: [slow] });
+    const sh = new Histogram({ name: 'x_seconds', help: 'h', labelNames: ['code'], buckets, registers: [slow] });
+    const ok = { counter: fc.child({ code: 'OK' }), histogram: fh.child({ code: 'OK' }) };
+    for (const [code, v] of samples) {
+      if (code === 'OK') {
+        ok.counter.inc(2);
+        ok.histogram.observe(v);
+      } else {
+        fc.inc({ code }, 2);
+        fh.observe({ code }, v);
+      }
+      sc.inc({ code }, 2);
+      sh.observe({ code }, v);
+    }
+    fc.inc({ code: 'OK' });
+    ok.counter.inc();
+    sc.inc({ code: 'OK' }, 2);
+    expect(await fast.metrics()).toBe(await slow.metrics());
+    expect(() => ok.counter.inc(-1)).toThrow(/cannot increase/);
+    expect(() => ok.histogram.observe(Number.POSITIVE_INFINITY)).toThrow(/cannot observe/);
+    expect(() => fc.child({ nope: 'x' } as never)).toThrow(/label "nope"/);
+    fh.reset();
+    ok.histogram.observe(0.05);
+    expect(await fast.metrics()).toContain('x_seconds_count{code="OK"} 1');
+  });
+
   it('a series exists from its first use, and a bad label is an error at that use', async () => {
     const r = new Registry();
     const c = new FastCounter({ name: 'y_total', help: 'h', labelNames: ['a'], registers: [r] });

@@ -62,7 +62,22 @@ export class FastCounter<L extends string = string> {
       labels = undefined;
     }
     if (!(value >= 0)) throw new RangeError(`${this.name}: cannot increase by ${value}`);
-    const values = (labels ?? {}) as Record<string, string | number>;
+    this.cell((labels ?? {}) as Record<string, string | number>).pending += value;
+  }
+
+  /** The series of these labels, bound: `child(l).inc(n)` = `inc(l, n)` without finding the series each time. */
+  child(labels: LabelValues<L>): CounterChild {
+    const cell = this.cell(labels as Record<string, string | number>);
+    const name = this.name;
+    return {
+      inc(value = 1) {
+        if (!(value >= 0)) throw new RangeError(`${name}: cannot increase by ${value}`);
+        cell.pending += value;
+      },
+    };
+  }
+
+  private cell(values: Record<string, string | number>): CounterCell {
     const key = cellKey(this.labelNames, values);
     let cell = this.cells.get(key);
     if (!cell) {
@@ -71,8 +86,17 @@ export class FastCounter<L extends string = string> {
       this.cells.set(key, cell);
       this.metric.inc(cell.labels as LabelValues<L>, 0); // the series exists from its first use
     }
-    cell.pending += value;
+    return cell;
   }
+}
+
+export interface CounterChild {
+  inc(value?: number): void;
+}
+
+export interface HistogramChild {
+  /** Records one observation (seconds, for the durations here). */
+  observe(value: number): void;
 }
 
 export interface FastHistogramConfig<L extends string> {
@@ -107,7 +131,7 @@ export class FastHistogram<L extends string = string> {
   readonly help: string;
   private readonly labelNames: readonly string[];
   private readonly bounds: readonly number[];
-  private cells = new Map<string, HistogramCell>();
+  private readonly cells = new Map<string, HistogramCell>();
 
   constructor(cfg: FastHistogramConfig<L>) {
     this.name = cfg.name;
@@ -134,8 +158,19 @@ export class FastHistogram<L extends string = string> {
     };
   }
 
+  /** The series of these labels, bound (children keep counting into it across reset()). */
+  child(labels: LabelValues<L>): HistogramChild {
+    const cell = this.cell(labels as Record<string, string | number>);
+    return { observe: (value) => this.add(cell, value) };
+  }
+
+  /** Zeroes every series (they stay listed, as bound children keep writing to them). */
   reset(): void {
-    this.cells = new Map();
+    for (const c of this.cells.values()) {
+      c.counts.fill(0);
+      c.sum = 0;
+      c.count = 0;
+    }
   }
 
   async get(): Promise<{ name: string; help: string; type: 'histogram'; values: HistogramValue[]; aggregator: 'sum' }> {
@@ -154,7 +189,10 @@ export class FastHistogram<L extends string = string> {
   }
 
   private record(labels: Record<string, string | number>, value: number): void {
-    if (!Number.isFinite(value)) throw new RangeError(`${this.name}: cannot observe ${value}`);
+    this.add(this.cell(labels), value);
+  }
+
+  private cell(labels: Record<string, string | number>): HistogramCell {
     const key = cellKey(this.labelNames, labels);
     let cell = this.cells.get(key);
     if (!cell) {
@@ -162,6 +200,11 @@ export class FastHistogram<L extends string = string> {
       cell = { labels: { ...labels }, counts: new Array(this.bounds.length).fill(0), sum: 0, count: 0 };
       this.cells.set(key, cell);
     }
+    return cell;
+  }
+
+  private add(cell: HistogramCell, value: number): void {
+    if (!Number.isFinite(value)) throw new RangeError(`${this.name}: cannot observe ${value}`);
     const b = this.bounds;
     let i = 0;
     while (i < b.length && value > b[i]) i++;

@@ -43,14 +43,18 @@ export function matchLimit(domain: DomainConfig, entries: Entry[], keyPrefix: st
   }
   const leaf = path[path.length - 1];
   if (!leaf?.rule) return undefined;
-  let statsKey = domain.domain;
   let counterKey = `${keyPrefix}${domain.domain}_`;
-  path.forEach((node, i) => {
+  for (let i = 0; i < path.length; i++) {
     const e = entries[i];
-    statsKey += `.${node.id}`;
-    counterKey += `${e.key}_${node.shareThreshold ? node.value : e.value}_`;
-  });
-  return { rule: leaf.rule, shadowMode: leaf.shadowMode, quotaMode: leaf.quotaMode, statsKey, counterKey };
+    counterKey += `${e.key}_${path[i].shareThreshold ? path[i].value : e.value}_`;
+  }
+  return {
+    rule: leaf.rule,
+    shadowMode: leaf.shadowMode,
+    quotaMode: leaf.quotaMode,
+    statsKey: leaf.statsKey,
+    counterKey,
+  };
 }
 
 /** The descriptor `limit` override of a request: skips the tree, but the domain must exist. */

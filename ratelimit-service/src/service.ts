@@ -2,11 +2,12 @@
 // plus the failure modes and the local over-limit cache.
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { RateLimitResponse_Code } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+import type { HistogramChild } from '../../common/service-runtime/fast-metrics.js';
 import type { AnswerStatus, RateLimitAnswer, RateLimitCall } from './call.js';
 import type { DomainConfig, RateLimitConfig, RateLimitRule } from './config/types.js';
 import type { OverLimitCache } from './local-cache.js';
 import { type Entry, type MatchedLimit, matchLimit, overrideLimit } from './match.js';
-import type { RateLimitStats } from './stats.js';
+import type { DescriptorStats, RateLimitStats } from './stats.js';
 import type { CounterStore, Hit, HitResult } from './store/store.js';
 import { secondsUntilReset, unitFromEnum, unitToEnum, windowAt } from './units.js';
 
@@ -40,15 +41,18 @@ export interface RateLimitServiceOptions {
 interface Slot {
   index: number;
   limit: MatchedLimit;
+  stats: DescriptorStats;
   hit: Hit;
   result?: HitResult;
 }
 
 export class RateLimitService {
   private readonly now: () => number;
+  private readonly storeDuration: HistogramChild;
 
   constructor(private readonly o: RateLimitServiceOptions) {
     this.now = o.now ?? Date.now;
+    this.storeDuration = o.stats.storeDuration.child({ store: o.store.kind });
   }
 
   async shouldRateLimit(req: RateLimitCall): Promise<RateLimitAnswer> {
@@ -64,7 +68,7 @@ export class RateLimitService {
     }));
     const domain = config.domains.get(req.domain);
     if (!domain) {
-      this.o.stats.decisions.inc({ domain: '', descriptor: '', decision: 'no_limit' }, req.descriptors.length);
+      this.o.stats.descriptor('', '').decision('no_limit', req.descriptors.length);
       return { overallCode: RateLimitResponse_Code.OK, statuses, responseHeadersToAdd: [] };
     }
     const nowMs = this.now();
@@ -89,17 +93,22 @@ export class RateLimitService {
       }
       return matchLimit(domain, entries, this.o.keyPrefix);
     });
-    const replaced = new Set(matched.flatMap((m) => m?.rule.replaces ?? []));
+    let replaced: Set<string> | undefined;
+    for (const m of matched) {
+      if (!m?.rule.replaces.length) continue;
+      replaced ??= new Set();
+      for (const name of m.rule.replaces) replaced.add(name);
+    }
     const slots: Slot[] = [];
     matched.forEach((m, i) => {
-      const label = { domain: domain.domain, descriptor: m?.statsKey ?? '' };
-      if (!m || (m.rule.name !== undefined && replaced.has(m.rule.name))) {
-        this.o.stats.decisions.inc({ ...label, decision: 'no_limit' });
+      const stats = this.o.stats.descriptor(domain.domain, m?.statsKey ?? '');
+      if (!m || (m.rule.name !== undefined && replaced?.has(m.rule.name))) {
+        stats.decision('no_limit');
         return;
       }
       if (m.rule.unlimited) {
         statuses[i].limitRemaining = unlimitedRemaining;
-        this.o.stats.decisions.inc({ ...label, decision: 'unlimited' });
+        stats.decision('unlimited');
         return;
       }
       const own = req.descriptors[i].hitsAddend;
@@ -107,6 +116,7 @@ export class RateLimitService {
       slots.push({
         index: i,
         limit: m,
+        stats,
         hit: {
           key: m.counterKey,
           algorithm: m.rule.algorithm,
@@ -134,11 +144,8 @@ export class RateLimitService {
         quotaTotal++;
         if (over) quotaOver++;
       } else if (over) anyOver = true;
-      const label = { domain: domain.domain, descriptor: s.limit.statsKey };
-      const decision = r.over ? (s.limit.shadowMode ? 'shadow_over_limit' : 'over_limit') : 'within_limit';
-      this.o.stats.decisions.inc({ ...label, decision });
-      if (s.hit.hits > 0)
-        this.o.stats.hits.inc({ ...label, decision: r.over ? 'over_limit' : 'within_limit' }, s.hit.hits);
+      s.stats.decision(r.over ? (s.limit.shadowMode ? 'shadow_over_limit' : 'over_limit') : 'within_limit');
+      if (s.hit.hits > 0) s.stats.hits(r.over, s.hit.hits);
     }
     const overall = !this.o.globalShadowMode && (anyOver || (quotaTotal > 0 && quotaOver === quotaTotal));
     return {
@@ -177,7 +184,7 @@ export class RateLimitService {
 
   private async applyWithFailureMode(domain: DomainConfig, hits: Hit[]): Promise<HitResult[]> {
     const store = this.o.store;
-    const end = this.o.stats.storeDuration.startTimer({ store: store.kind });
+    const start = performance.now();
     try {
       return await store.apply(hits);
     } catch (e) {
@@ -195,7 +202,7 @@ export class RateLimitService {
           throw new RateLimitCallError(grpcStatus.UNAVAILABLE, `rate limit store unavailable: ${(e as Error).message}`);
       }
     } finally {
-      end();
+      this.storeDuration.observe((performance.now() - start) / 1000);
     }
   }
 

@@ -2,7 +2,7 @@
 // config path (never a request value such as an IP or a client name).
 // The per-call metrics are FastCounter/FastHistogram (same output as prom-client's, cheaper updates).
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { FastCounter, FastHistogram } from '../../common/service-runtime/fast-metrics.js';
+import { type CounterChild, FastCounter, FastHistogram } from '../../common/service-runtime/fast-metrics.js';
 
 export class RateLimitStats {
   readonly calls: FastCounter<'code'>;
@@ -15,6 +15,7 @@ export class RateLimitStats {
   readonly localCacheHits: FastCounter;
   readonly configLoads: Counter<'result'>;
   readonly configDomains: Gauge;
+  private readonly descriptors = new Map<string, Map<string, DescriptorStats>>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -79,5 +80,52 @@ export class RateLimitStats {
       help: 'Domains in the config in use.',
       registers,
     });
+  }
+
+  /** The per-descriptor counters of a domain and descriptor path, bound once and reused by every call. */
+  descriptor(domain: string, statsKey: string): DescriptorStats {
+    let byKey = this.descriptors.get(domain);
+    if (!byKey) {
+      byKey = new Map();
+      this.descriptors.set(domain, byKey);
+    }
+    let d = byKey.get(statsKey);
+    if (!d) {
+      d = new DescriptorStats(this, { domain, descriptor: statsKey });
+      byKey.set(statsKey, d);
+    }
+    return d;
+  }
+}
+
+export type Decision = 'within_limit' | 'over_limit' | 'shadow_over_limit' | 'unlimited' | 'no_limit';
+
+/** Decisions and hits of one descriptor path; each series appears at its first use, as with inc(). */
+export class DescriptorStats {
+  private readonly decided: Partial<Record<Decision, CounterChild>> = {};
+  private readonly counted: Partial<Record<'within_limit' | 'over_limit', CounterChild>> = {};
+
+  constructor(
+    private readonly stats: RateLimitStats,
+    private readonly labels: { domain: string; descriptor: string },
+  ) {}
+
+  decision(decision: Decision, n = 1): void {
+    let c = this.decided[decision];
+    if (!c) {
+      c = this.stats.decisions.child({ ...this.labels, decision });
+      this.decided[decision] = c;
+    }
+    c.inc(n);
+  }
+
+  hits(over: boolean, n: number): void {
+    const decision = over ? 'over_limit' : 'within_limit';
+    let c = this.counted[decision];
+    if (!c) {
+      c = this.stats.hits.child({ ...this.labels, decision });
+      this.counted[decision] = c;
+    }
+    c.inc(n);
   }
 }

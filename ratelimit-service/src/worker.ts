@@ -97,18 +97,20 @@ export async function startWorker(
     globalShadowMode: settings.shadowMode,
     stats,
   });
+  const okDuration = stats.callDuration.child({ code: 'OK' });
+  const okCalls = stats.calls.child({ code: 'OK' });
   const implementation: grpc.UntypedServiceImplementation = {
     ShouldRateLimit: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      const end = stats.callDuration.startTimer();
+      const start = performance.now();
       service.shouldRateLimit(call.request as RateLimitCall).then(
         (answer) => {
-          end({ code: 'OK' });
-          stats.calls.inc({ code: 'OK' });
+          okDuration.observe((performance.now() - start) / 1000);
+          okCalls.inc();
           callback(null, answerToWire(answer));
         },
         (e: unknown) => {
           const code = e instanceof RateLimitCallError ? e.code : grpcStatus.INTERNAL;
-          end({ code: grpcStatus[code] });
+          stats.callDuration.observe({ code: grpcStatus[code] }, (performance.now() - start) / 1000);
           stats.calls.inc({ code: grpcStatus[code] });
           if (!(e instanceof RateLimitCallError)) log.error('ShouldRateLimit failed', { error: e });
           callback({ code, details: (e as Error).message });

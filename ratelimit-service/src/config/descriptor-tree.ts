@@ -90,6 +90,7 @@ export function buildLevel(file: string, domain: string, raw: unknown, parentPat
       key,
       value,
       id,
+      statsKey: path,
       rule: rule(file, d.get('rate_limit')),
       children: { exact: new Map(), wildcards: [] },
       shadowMode: bool(file, d, 'shadow_mode'),

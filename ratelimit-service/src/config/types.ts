@@ -19,6 +19,8 @@ export interface DescriptorNode {
   value: string;
   /** `key_value`, or `key` for a key-only node: the name used in stats and duplicate checks. */
   id: string;
+  /** The metrics label of a limit ending here: the domain and the ids of the path, joined by dots. */
+  statsKey: string;
   /** Set when `id` contains `*`: matched as a pattern against the request's `key_value`. */
   pattern?: RegExp;
   rule?: RateLimitRule;

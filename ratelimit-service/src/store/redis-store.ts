@@ -1,36 +1,25 @@
 // Counters in Redis (one node) or Redis Cluster, over ioredis.
 //
-// One apply() = one round trip per node: a single pipeline holding, per hit, INCRBY+EXPIRE (fixed_window,
-// envoyproxy's commands and key layout) or one EVALSHA of the scripts in redis-scripts.ts. In Cluster mode
-// the hits are grouped by the node serving their slot and the groups are sent in parallel.
-// Calls that arrive in the same turn of the event loop share that pipeline (one socket write and one
-// batch of replies for all of them): under load this costs less per call than anything else here, and
-// each call still reads only its own replies, so one call's error reply fails that call alone.
-// On a single node, a turn whose hits are all fixed-window increments (what gen build emits) goes as
-// one script instead (FIXED_WINDOW_BATCH_LUA: the same INCRBY + EXPIRE per key): one command instead
-// of two per hit, which halves the CPU ioredis spends building commands and the garbage they leave.
+// One apply() = one round trip per node: its hits go with the other calls of the same event-loop turn
+// (redis-turn.ts), as INCRBY+EXPIRE per fixed-window hit (envoyproxy's commands and key layout) or one
+// EVALSHA of the scripts in redis-scripts.ts (redis-plans.ts says which). In Cluster mode the hits
+// are grouped by the node serving their slot and the groups are sent in parallel.
 //
 // Fail fast: no offline queue (a call while disconnected rejects at once), no retries of a sent command
-// (INCRBY is not idempotent), an ioredis commandTimeout, and on top a deadline on the whole apply():
-// it settles within commandTimeoutMs whatever happens underneath. The connection comes back by itself
+// (INCRBY is not idempotent), an ioredis commandTimeout, and on top a deadline on every call: it
+// settles within commandTimeoutMs whatever happens underneath. The connection comes back by itself
 // (reconnect with capped exponential backoff); a server that stops answering on an open connection is
 // detected by the socket timeout, which drops the connection so that ready() turns false and a
 // reconnection starts.
-import { type ChainableCommander, Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import {
-  checkHit,
-  fixedWindowExpireSeconds,
-  fixedWindowKey,
-  fixedWindowResult,
-  slidingWindow,
-  slidingWindowKeys,
-  TTL_MARGIN_MS,
-  tokenBucket,
-  tokenBucketKey,
-} from './algorithms.js';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { checkHit, slidingWindow, tokenBucket } from './algorithms.js';
 import { keySlot } from './key-slot.js';
+import { type Plan, planFor, RedisStoreError } from './redis-plans.js';
 import { FIXED_WINDOW_BATCH_LUA, SLIDING_WINDOW_LUA, TOKEN_BUCKET_LUA } from './redis-scripts.js';
+import { TurnBatcher } from './redis-turn.js';
 import type { CounterStore, Hit, HitResult } from './store.js';
+
+export { RedisStoreError };
 
 export interface RedisStoreOptions {
   /** Node URLs: one for a single node; the seed nodes for a cluster. See parseRedisUrl for the forms. */
@@ -55,11 +44,6 @@ export interface RedisNode {
   password?: string;
   db?: number;
   tls: boolean;
-}
-
-/** A failure of the store (connection, timeout, or an error reply); the message says which. */
-export class RedisStoreError extends Error {
-  override name = 'RedisStoreError';
 }
 
 const DEFAULT_PORT = 6379;
@@ -141,56 +125,10 @@ export function maskUrl(url: string): string {
   return url.replace(/\/\/[^/@]*@/g, '//*****@');
 }
 
-type ScriptCommander = ChainableCommander & {
-  rlSlidingWindow(k1: string, k2: string, ...args: (string | number)[]): ChainableCommander;
-  rlTokenBucket(k1: string, ...args: (string | number)[]): ChainableCommander;
-};
-
-type BatchClient = { rlFixedWindowBatch(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<unknown> };
-
-/** Most keys in one FIXED_WINDOW_BATCH_LUA call (a larger turn is split): bounds how long Redis runs one script. */
-const MAX_BATCH_KEYS = 512;
-
-/** How one hit goes over the wire: commands appended to a pipeline, then its result read from the replies. */
-interface Plan {
-  /** Key that decides the Cluster slot. */
-  slotKey: string;
-  /** Number of replies it takes. */
-  replies: number;
-  /** A fixed-window increment (INCRBY key hits, EXPIRE key ttl): may go in FIXED_WINDOW_BATCH_LUA. */
-  increment?: { key: string; hits: number; ttlSeconds: number };
-  enqueue(p: ScriptCommander): void;
-  read(replies: unknown[]): HitResult;
-}
-
-/** One call's share of a shared pipeline. */
-interface Queued {
-  plans: Plan[];
-  resolve(replies: [Error | null, unknown][]): void;
-  reject(e: Error): void;
-}
-
 function backoff(times: number): number {
   // 50, 100, 200, 400, 800, 1000, 1000… ms, plus up to 20 % jitter.
   const base = Math.min(1000, 50 * 2 ** Math.min(times - 1, 10));
   return Math.round(base * (1 + Math.random() * 0.2));
-}
-
-function toInt(v: unknown, what: string): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n)) throw new RedisStoreError(`unexpected reply to ${what}: ${String(v)}`);
-  return n;
-}
-
-function scriptResult(v: unknown, what: string): HitResult {
-  if (!Array.isArray(v) || v.length !== 3) throw new RedisStoreError(`unexpected reply to ${what}: ${String(v)}`);
-  return { over: toInt(v[0], what) === 1, remaining: toInt(v[1], what), resetSeconds: toInt(v[2], what) };
-}
-
-function describeError(e: Error): string {
-  // maxRetriesPerRequest: 0 turns "the connection dropped with this command in flight" into this error.
-  if (e.name === 'MaxRetriesPerRequestError') return 'connection lost with commands in flight';
-  return e.message;
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
@@ -217,9 +155,7 @@ export class RedisStore implements CounterStore {
   private readonly target: string;
   private closed = false;
   private lastRefresh = 0;
-  /** Calls waiting for the next flush, per node group ('' for a single node). */
-  private readonly queues = new Map<string, Queued[]>();
-  private flushScheduled = false;
+  private readonly turns: TurnBatcher;
 
   /** `fromUrl('redis://h:6379')`, `fromUrl('redis+cluster://h1:7000,h2:7001')`: see parseRedisSpec. */
   static fromUrl(spec: string, opts: Omit<RedisStoreOptions, 'urls' | 'cluster'> & { cluster?: boolean } = {}) {
@@ -291,6 +227,7 @@ export class RedisStore implements CounterStore {
     this.client.defineCommand('rlSlidingWindow', { numberOfKeys: 2, lua: SLIDING_WINDOW_LUA });
     this.client.defineCommand('rlTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
     this.client.defineCommand('rlFixedWindowBatch', { lua: FIXED_WINDOW_BATCH_LUA });
+    this.turns = new TurnBatcher(this.client, this.target, this.commandTimeoutMs, !opts.cluster);
   }
 
   ready(): boolean {
@@ -304,27 +241,26 @@ export class RedisStore implements CounterStore {
 
   async apply(hits: Hit[]): Promise<HitResult[]> {
     if (this.closed) throw new RedisStoreError('redis store is closed');
-    for (const hit of hits) checkHit(hit);
     const results: HitResult[] = new Array(hits.length);
-    const plans: (Plan | null)[] = hits.map((hit, i) => {
+    const plans: (Plan | null)[] = new Array(hits.length);
+    let remote = 0;
+    for (let i = 0; i < hits.length; i++) {
+      const hit = hits[i];
+      checkHit(hit);
       const local = this.localResult(hit);
-      if (local) results[i] = local;
-      return local ? null : this.plan(hit);
-    });
-    if (plans.every((p) => p === null)) return results;
+      if (local) {
+        results[i] = local;
+        plans[i] = null;
+      } else {
+        plans[i] = planFor(hit, this.keyPrefix);
+        remote++;
+      }
+    }
+    if (remote === 0) return results;
     if (this.client.status !== 'ready')
       throw new RedisStoreError(`redis ${this.target} is not connected (${this.client.status})`);
-    const start = Date.now();
-    const work =
-      this.client instanceof Cluster
-        ? this.runCluster(this.client, plans, results)
-        : this.runGroup(this.client, plans, results);
-    await withDeadline(
-      work,
-      this.commandTimeoutMs,
-      () => `redis ${this.target}: no answer within ${this.commandTimeoutMs} ms (${Date.now() - start} ms)`,
-    );
-    return results;
+    if (this.client instanceof Cluster) return this.applyCluster(this.client, plans, results);
+    return this.turns.submit('', plans, results);
   }
 
   async close(): Promise<void> {
@@ -350,183 +286,7 @@ export class RedisStore implements CounterStore {
     return null;
   }
 
-  private plan(hit: Hit): Plan {
-    const now = Math.floor(hit.nowMs);
-    switch (hit.algorithm) {
-      case 'fixed_window': {
-        const key = fixedWindowKey(this.keyPrefix, hit);
-        if (hit.hits === 0) {
-          return {
-            slotKey: key,
-            replies: 1,
-            enqueue: (p) => p.get(key),
-            read: (r) => fixedWindowResult(hit, r[0] === null ? 0 : toInt(r[0], `GET ${key}`)),
-          };
-        }
-        const ttlSeconds = fixedWindowExpireSeconds(hit);
-        return {
-          slotKey: key,
-          replies: 2,
-          increment: { key, hits: hit.hits, ttlSeconds },
-          enqueue: (p) => p.incrby(key, hit.hits).expire(key, ttlSeconds),
-          read: (r) => fixedWindowResult(hit, toInt(r[0], `INCRBY ${key}`)),
-        };
-      }
-      case 'sliding_window': {
-        const [cur, prev] = slidingWindowKeys(this.keyPrefix, hit);
-        return {
-          slotKey: cur,
-          replies: 1,
-          enqueue: (p) =>
-            p.rlSlidingWindow(
-              cur,
-              prev,
-              hit.limit,
-              hit.hits,
-              now,
-              hit.window.startSeconds * 1000,
-              hit.window.lengthSeconds * 1000,
-              TTL_MARGIN_MS,
-            ),
-          read: (r) => scriptResult(r[0], `sliding window ${cur}`),
-        };
-      }
-      case 'token_bucket': {
-        const key = tokenBucketKey(this.keyPrefix, hit);
-        return {
-          slotKey: key,
-          replies: 1,
-          enqueue: (p) =>
-            p.rlTokenBucket(key, hit.limit, hit.hits, now, hit.window.lengthSeconds * 1000, TTL_MARGIN_MS),
-          read: (r) => scriptResult(r[0], `token bucket ${key}`),
-        };
-      }
-    }
-  }
-
-  /** The given plans (indexes into results) in the next shared pipeline; rejects on the first command error. */
-  private async runGroup(
-    client: Redis | Cluster,
-    plans: (Plan | null)[],
-    results: HitResult[],
-    only?: number[],
-    group = '',
-  ): Promise<void> {
-    const order = only ?? plans.map((_, i) => i);
-    const used: number[] = [];
-    const mine: Plan[] = [];
-    for (const i of order) {
-      const plan = plans[i];
-      if (!plan) continue;
-      used.push(i);
-      mine.push(plan);
-    }
-    if (mine.length === 0) return;
-    const replies = await this.enqueue(client, group, mine);
-    let at = 0;
-    for (const i of used) {
-      const plan = plans[i]!;
-      const slice = replies.slice(at, at + plan.replies);
-      at += plan.replies;
-      const failed = slice.find(([err]) => err);
-      if (failed) throw new RedisStoreError(`redis ${this.target}: ${describeError(failed[0]!)}`);
-      results[i] = plan.read(slice.map(([, v]) => v));
-    }
-  }
-
-  /** Queues plans for the pipeline of `group` sent at the end of this turn of the event loop. */
-  private enqueue(client: Redis | Cluster, group: string, plans: Plan[]): Promise<[Error | null, unknown][]> {
-    return new Promise((resolve, reject) => {
-      const q = this.queues.get(group);
-      if (q) q.push({ plans, resolve, reject });
-      else this.queues.set(group, [{ plans, resolve, reject }]);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush(client));
-      }
-    });
-  }
-
-  private flush(client: Redis | Cluster): void {
-    this.flushScheduled = false;
-    const groups = [...this.queues.values()];
-    this.queues.clear();
-    for (const batch of groups) {
-      if (!(client instanceof Cluster) && batch.every((item) => item.plans.every((plan) => plan.increment))) {
-        this.sendIncrements(client, batch);
-        continue;
-      }
-      const p = client.pipeline() as ScriptCommander;
-      for (const item of batch) for (const plan of item.plans) plan.enqueue(p);
-      p.exec().then(
-        (replies) => {
-          if (!replies) {
-            const e = new RedisStoreError(`redis ${this.target}: pipeline aborted`);
-            for (const item of batch) item.reject(e);
-            return;
-          }
-          let at = 0;
-          for (const item of batch) {
-            let n = 0;
-            for (const plan of item.plans) n += plan.replies;
-            item.resolve(replies.slice(at, at + n));
-            at += n;
-          }
-        },
-        (e: Error) => {
-          for (const item of batch) item.reject(e);
-        },
-      );
-    }
-  }
-
-  /** Calls whose plans are all fixed-window increments: FIXED_WINDOW_BATCH_LUA, replies shaped as the pipeline's. */
-  private sendIncrements(client: Redis, batch: Queued[]): void {
-    let chunk: Queued[] = [];
-    let keys = 0;
-    const send = () => {
-      const items = chunk;
-      const names: string[] = [];
-      const args: number[] = [];
-      for (const item of items)
-        for (const plan of item.plans) {
-          const inc = plan.increment!;
-          names.push(inc.key);
-          args.push(inc.hits, inc.ttlSeconds);
-        }
-      (client as unknown as BatchClient).rlFixedWindowBatch(names.length, ...names, ...args).then(
-        (counts) => {
-          if (!Array.isArray(counts) || counts.length !== names.length) {
-            const e = new RedisStoreError(`redis ${this.target}: unexpected reply to the fixed window script`);
-            for (const item of items) item.reject(e);
-            return;
-          }
-          let at = 0;
-          for (const item of items) {
-            const replies: [Error | null, unknown][] = [];
-            for (const _ of item.plans) {
-              const n = counts[at++];
-              replies.push(n instanceof Error ? [n, null] : [null, n], [null, 1]);
-            }
-            item.resolve(replies);
-          }
-        },
-        (e: Error) => {
-          for (const item of items) item.reject(e);
-        },
-      );
-      chunk = [];
-      keys = 0;
-    };
-    for (const item of batch) {
-      if (keys > 0 && keys + item.plans.length > MAX_BATCH_KEYS) send();
-      chunk.push(item);
-      keys += item.plans.length;
-    }
-    if (chunk.length) send();
-  }
-
-  private async runCluster(cluster: Cluster, plans: (Plan | null)[], results: HitResult[]): Promise<void> {
+  private async applyCluster(cluster: Cluster, plans: (Plan | null)[], results: HitResult[]): Promise<HitResult[]> {
     // Group by the nodes serving the slot (ioredis requires one pipeline to stay on one node).
     const groups = new Map<string, number[]>();
     plans.forEach((plan, i) => {
@@ -539,7 +299,8 @@ export class RedisStore implements CounterStore {
       else groups.set(id, [i]);
     });
     try {
-      await Promise.all([...groups.entries()].map(([id, only]) => this.runGroup(cluster, plans, results, only, id)));
+      await Promise.all([...groups.entries()].map(([id, only]) => this.turns.submit(id, plans, results, only)));
+      return results;
     } catch (e) {
       // A node may have died or its slots moved (failover): learn the new layout soon, at most once a second.
       if (Date.now() - this.lastRefresh >= 1000) {
