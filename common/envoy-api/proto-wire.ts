@@ -2,7 +2,7 @@
 // fields a handler uses are read, the others skipped exactly as protobuf-es's fromBinary consumes
 // them, so a hand-written decoder and fromBinary agree on valid, odd and corrupted input alike.
 import { type DescField, type DescMessage, ScalarType } from '@bufbuild/protobuf';
-import { type BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { type BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 
 /** Field number and UTF-8 strictness of `schema.field[name]`, checked to exist at start-up. */
 export function field(schema: DescMessage, name: string): { no: number; strict: boolean } {
@@ -102,5 +102,21 @@ export function eachTopField(r: BinaryReader, schema: DescMessage, each: (no: nu
     const skip = known.get(no);
     if (skip) skip(r, wt, no, RECURSION_LIMIT);
     else r.skip(wt, no, RECURSION_LIMIT);
+  }
+}
+
+// One writer for every message encoded on the hot paths: after the first few messages its buffer is
+// large enough, so encoding allocates nothing but the result (a new BinaryWriter grows from 128
+// bytes by doubling, a new buffer each time). Encoding is synchronous, so calls never interleave.
+const shared = new BinaryWriter();
+
+/** The bytes `write` puts in a fresh message, written with the shared writer. */
+export function encodeMessage(write: (w: BinaryWriter) => void): Uint8Array {
+  try {
+    write(shared);
+    return shared.finish();
+  } catch (e) {
+    shared.finish(); // drop what was half written: the next message starts clean
+    throw e;
   }
 }

@@ -47,6 +47,28 @@ describe('createLogger', () => {
     expect(second).toMatchObject({ level: 'warn', msg: 'slow' });
   });
 
+  it('writes each line as JSON.stringify of {time, level, service, msg, ...fields} would, byte for byte', () => {
+    const cases: Record<string, unknown>[] = [
+      { request_id: 'r-1', client: 'agents-service', status: 200, latency_ms: 0.123, allow: true, model: undefined },
+      { quote: 'a "b" \\ c\n\u0001 é 💡', nan: Number.NaN, inf: -Infinity, zero: -0, big: 1e21, none: null },
+      { '404': 'integer-like keys go first', b: 1, '7': 2 },
+      { time: 'reserved', msg: 'also reserved', other: 'x' },
+      { nested: { a: 1 }, list: [1, 'two'] },
+      { '': 'empty key', 'with space': 's', __proto__x: 'not the prototype' },
+    ];
+    for (const fields of cases) {
+      const out = sink();
+      const log = createLogger('svc "x"', { stream: out.stream });
+      log.info('m\u00e9ss"age', fields);
+      const line = out.raw().trimEnd();
+      const time = (JSON.parse(line) as { time: string }).time;
+      const record: Record<string, unknown> = { time, level: 'info', service: 'svc "x"', msg: 'm\u00e9ss"age' };
+      for (const k of Object.keys(fields))
+        record[['time', 'level', 'service', 'msg'].includes(k) ? `field_${k}` : k] = fields[k];
+      expect(line).toBe(JSON.stringify(record));
+    }
+  });
+
   it('drops lines below the level (default info)', () => {
     const out = sink();
     vi.stubEnv('LOG_LEVEL', '');

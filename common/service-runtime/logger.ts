@@ -108,6 +108,50 @@ export function atomicChunks(text: string): string[] {
   return chunks;
 }
 
+// The time of the last line, formatted once per millisecond (a service may log thousands of lines a second).
+let lastMs = Number.NaN;
+let lastIso = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+/**
+ * `,"key":value` for every field when all are strings, numbers, booleans, null or undefined (left
+ * out) and no key needs renaming or reordering: what JSON.stringify of the record would write,
+ * without building the record. undefined otherwise (formatLine then takes the general way).
+ */
+function plainFields(fields: LogFields): string | undefined {
+  let out = '';
+  for (const key of Object.keys(fields)) {
+    // Integer-like keys come first in an object (and so in its JSON): the general way keeps that order.
+    const c = key.charCodeAt(0);
+    if (RESERVED.has(key) || key === '__proto__' || (c >= 48 && c <= 57)) return undefined;
+    const v = fields[key];
+    switch (typeof v) {
+      case 'undefined':
+        continue;
+      case 'string':
+        out += `,${JSON.stringify(key)}:${JSON.stringify(v)}`;
+        continue;
+      case 'number':
+        out += `,${JSON.stringify(key)}:${Number.isFinite(v) ? v : 'null'}`;
+        continue;
+      case 'boolean':
+        out += `,${JSON.stringify(key)}:${v}`;
+        continue;
+      default:
+        if (v !== null) return undefined;
+        out += `,${JSON.stringify(key)}:null`;
+    }
+  }
+  return out;
+}
+
 function formatLine(
   level: LogLevel,
   service: string,
@@ -115,12 +159,12 @@ function formatLine(
   fields: LogFields | undefined,
   replacer: Replacer,
 ): string {
-  const record: Record<string, unknown> = {
-    time: new Date().toISOString(),
-    level,
-    service,
-    msg: typeof msg === 'string' ? msg : String(msg),
-  };
+  const time = isoNow();
+  const text = typeof msg === 'string' ? msg : String(msg);
+  const plain = fields && typeof fields === 'object' ? plainFields(fields) : '';
+  if (plain !== undefined)
+    return `{"time":"${time}","level":"${level}","service":${JSON.stringify(service)},"msg":${JSON.stringify(text)}${plain}}`;
+  const record: Record<string, unknown> = { time, level, service, msg: text };
   if (fields && typeof fields === 'object') {
     for (const key of Object.keys(fields)) {
       // Fields never overwrite the fixed keys; they keep their value under a prefixed name.

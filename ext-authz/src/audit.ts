@@ -15,7 +15,7 @@ export function auditDecision(
     transport,
     policy: input.policy,
     method: input.method,
-    path: input.path.split('?')[0].slice(0, 256),
+    path: pathOnly(input.path),
     client: d.client,
     tenant: d.tenant,
     route: d.route,
@@ -26,4 +26,10 @@ export function auditDecision(
     reason: d.reason,
     latency_ms: Math.round(latencyMs * 1000) / 1000,
   });
+}
+
+/** The path without its query (which may hold secrets), at most 256 characters. */
+function pathOnly(path: string): string {
+  const q = path.indexOf('?');
+  return (q < 0 ? path : path.slice(0, q)).slice(0, 256);
 }

@@ -6,7 +6,7 @@
 //
 // checkInputFromEnvoy / envoyCheckResponse (check-grpc.ts) are the same mappings on messages: a
 // test holds the two to the same results for valid, odd and corrupted inputs.
-import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, type BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { AddressSchema, SocketAddressSchema } from '../../common/envoy-api/gen/envoy/config/core/v3/address_pb.js';
 import {
   HeaderMapSchema,
@@ -25,7 +25,7 @@ import {
   DeniedHttpResponseSchema,
   OkHttpResponseSchema,
 } from '../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
-import { eachField, eachTopField, field } from '../../common/envoy-api/proto-wire.js';
+import { eachField, eachTopField, encodeMessage, field } from '../../common/envoy-api/proto-wire.js';
 import { policyContextKey, responseStatusCode } from './check-grpc.js';
 import { type CheckInput, type Decision, denialBody } from './decision.js';
 
@@ -264,7 +264,10 @@ function writeStatus(w: BinaryWriter, code: number, message: string): void {
 
 /** Decision → serialized CheckResponse (what toBinary(envoyCheckResponse(d)) decodes to). */
 export function checkResponseToWire(d: Decision): Uint8Array {
-  const w = new BinaryWriter();
+  return encodeMessage((w) => writeCheckResponse(w, d));
+}
+
+function writeCheckResponse(w: BinaryWriter, d: Decision): void {
   if (d.allow) {
     writeStatus(w, 0, '');
     w.tag(W.okResponse, WireType.LengthDelimited).fork();
@@ -283,7 +286,7 @@ export function checkResponseToWire(d: Decision): Uint8Array {
       w.join();
     }
     w.join();
-    return w.finish();
+    return;
   }
   writeStatus(w, responseStatusCode(d.status), d.reason);
   w.tag(W.deniedResponse, WireType.LengthDelimited).fork();
@@ -295,5 +298,4 @@ export function checkResponseToWire(d: Decision): Uint8Array {
   const body = denialBody(d);
   if (body !== '') w.tag(W.deniedBody, WireType.LengthDelimited).string(body);
   w.join();
-  return w.finish();
 }

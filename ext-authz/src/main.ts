@@ -98,12 +98,8 @@ async function main(): Promise<void> {
       d = deny(503, 'authorization failed');
     }
     const ms = performance.now() - t0;
-    stats.duration.observe({ transport }, ms / 1000);
-    stats.decisions.inc({
-      route: d.route ?? input.policy ?? '',
-      decision: d.allow ? 'allow' : 'deny',
-      status: String(d.status),
-    });
+    stats.checkDuration(transport, ms / 1000);
+    stats.decision(d.route ?? input.policy ?? '', d.allow, d.status);
     if (d.allow && d.estimatedTokens !== undefined)
       stats.estimatedTokens.inc({ tenant: d.tenant ?? '' }, d.estimatedTokens);
     auditDecision(log, input, d, ms, transport);

@@ -1,7 +1,12 @@
 // Prometheus metrics of ext-authz; labels are bounded (route policy names come from the config).
 // The per-check metrics are FastCounter/FastHistogram (same output as prom-client's, cheaper updates).
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { FastCounter, FastHistogram } from '../../common/service-runtime/fast-metrics.js';
+import {
+  type CounterChild,
+  FastCounter,
+  FastHistogram,
+  type HistogramChild,
+} from '../../common/service-runtime/fast-metrics.js';
 
 export class AuthzStats {
   readonly decisions: FastCounter<'route' | 'decision' | 'status'>;
@@ -9,6 +14,8 @@ export class AuthzStats {
   readonly policyLoads: Counter<'result'>;
   readonly policies: Gauge;
   readonly estimatedTokens: FastCounter<'tenant'>;
+  private readonly decisionChildren = new Map<string, Map<number, CounterChild>>();
+  private readonly durationChildren = new Map<string, HistogramChild>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -38,5 +45,31 @@ export class AuthzStats {
       labelNames: ['tenant'],
       registers,
     });
+  }
+
+  /** One decision counted (the series bound once per route, outcome and status). */
+  decision(route: string, allow: boolean, status: number): void {
+    let byOutcome = this.decisionChildren.get(route);
+    if (!byOutcome) {
+      byOutcome = new Map();
+      this.decisionChildren.set(route, byOutcome);
+    }
+    const key = status * 2 + (allow ? 1 : 0);
+    let c = byOutcome.get(key);
+    if (!c) {
+      c = this.decisions.child({ route, decision: allow ? 'allow' : 'deny', status: String(status) });
+      byOutcome.set(key, c);
+    }
+    c.inc();
+  }
+
+  /** The time one check took, in seconds. */
+  checkDuration(transport: 'grpc' | 'http', seconds: number): void {
+    let c = this.durationChildren.get(transport);
+    if (!c) {
+      c = this.duration.child({ transport });
+      this.durationChildren.set(transport, c);
+    }
+    c.observe(seconds);
   }
 }

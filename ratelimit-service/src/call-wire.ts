@@ -4,7 +4,7 @@
 // rest of a call on the Redis path; this reads only the fields the service uses and writes the
 // response without an intermediate message. call-wire.test.ts holds it to callFromMessage /
 // answerToMessage (call.ts) on valid, odd and corrupted input.
-import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, type BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { UInt64ValueSchema } from '@bufbuild/protobuf/wkt';
 import { HeaderValueSchema } from '../../common/envoy-api/gen/envoy/config/core/v3/base_pb.js';
 import {
@@ -18,7 +18,7 @@ import {
   RateLimitResponse_RateLimitSchema,
   RateLimitResponseSchema,
 } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
-import { eachField, eachTopField, field } from '../../common/envoy-api/proto-wire.js';
+import { eachField, eachTopField, encodeMessage, field } from '../../common/envoy-api/proto-wire.js';
 import type { CallDescriptor, RateLimitAnswer, RateLimitCall } from './call.js';
 
 const F = {
@@ -111,7 +111,10 @@ const DURATION_SECONDS = 1;
 
 /** RateLimitAnswer → serialized RateLimitResponse (what toBinary(answerToMessage(a)) decodes to). */
 export function answerToWire(a: RateLimitAnswer): Uint8Array {
-  const w = new BinaryWriter();
+  return encodeMessage((w) => writeAnswer(w, a));
+}
+
+function writeAnswer(w: BinaryWriter, a: RateLimitAnswer): void {
   if (a.overallCode !== 0) w.tag(W.overallCode, WireType.Varint).int32(a.overallCode);
   for (const s of a.statuses) {
     w.tag(W.statuses, WireType.LengthDelimited).fork();
@@ -139,5 +142,4 @@ export function answerToWire(a: RateLimitAnswer): Uint8Array {
     if (h.value !== '') w.tag(W.headerValue, WireType.LengthDelimited).string(h.value);
     w.join();
   }
-  return w.finish();
 }

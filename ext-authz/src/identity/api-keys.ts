@@ -2,6 +2,7 @@
 // Keys look like `aigw_<43 base62 characters>` (~256 bits); `gen key create` makes them.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CredentialError, type Identity } from './identity.js';
+import { sha256 } from './sha256.js';
 
 export const apiKeyPrefix = 'aigw_';
 const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -58,7 +59,7 @@ export class ApiKeyStore {
 
   verify(key: string, nowMs: number): Identity {
     if (key.length > 512) throw new CredentialError('invalid API key');
-    const digest = createHash('sha256').update(key, 'utf8').digest();
+    const digest = sha256(key);
     const entry = this.byDigest.get(digest.toString('hex'));
     if (!entry || !timingSafeEqual(entry.digest, digest)) throw new CredentialError('invalid API key');
     if (entry.expiresMs !== undefined && nowMs >= entry.expiresMs) throw new CredentialError('API key expired');

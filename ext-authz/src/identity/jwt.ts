@@ -13,11 +13,11 @@
 //   never used to find a key.
 // - Errors carry a short fixed reason (plus, at most, a claim name from our own configuration); never
 //   the token or its claim values.
-import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
 import { CredentialError, type Identity } from './identity.js';
 import { createKeySource, JwksUnavailableError, type KeySource } from './jwks.js';
 import type { JwtProviderConfig } from './jwt-types.js';
+import { sha256 } from './sha256.js';
 
 export { isCredentialFault, JwksUnavailableError } from './jwks.js';
 
@@ -109,7 +109,7 @@ export class JwtVerifier {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       throw fail('malformed token');
     }
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = sha256(token).toString('base64url');
     const nowMs = this.now();
     const hit = this.cache.get(key);
     if (hit) {
