@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 
 /** Every child still running (a Set of ChildProcess). */
 const live = new Set();
@@ -49,6 +50,33 @@ export function installCleanup(extra) {
 }
 
 /**
+ * The last `keep` bytes of a stream, in amortised constant time per chunk: a service that
+ * logs every request (ext-authz's audit lines, megabytes a second) must not make the bench copy
+ * its whole kept tail on each chunk, on the cores the measured processes share.
+ */
+function outputTail(keep) {
+  let chunks = [];
+  let size = 0;
+  const collapse = () => {
+    const all = Buffer.concat(chunks);
+    const kept = all.subarray(Math.max(0, all.length - keep));
+    chunks = [kept];
+    size = kept.length;
+    return kept;
+  };
+  return {
+    push(d) {
+      chunks.push(d);
+      size += d.length;
+      if (size > 2 * keep) collapse();
+    },
+    text() {
+      return collapse().toString('utf8');
+    },
+  };
+}
+
+/**
  * Spawns `cmd args` in a new process group (detached), tracked for cleanup. stdout/stderr are
  * collected (the last `keepBytes` of each) in child.output.stdout / child.output.stderr; `onLine`
  * (optional) sees each stdout+stderr line as it comes. `name` is used in messages.
@@ -56,16 +84,24 @@ export function installCleanup(extra) {
 export function spawnTracked(cmd, args, { name = cmd, cwd, env, onLine, keepBytes = 64 * 1024 } = {}) {
   const child = spawn(cmd, args, { cwd, env: env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   child.benchName = name;
-  child.output = { stdout: '', stderr: '' };
+  const tails = { stdout: outputTail(keepBytes), stderr: outputTail(keepBytes) };
+  child.output = {
+    get stdout() {
+      return tails.stdout.text();
+    },
+    get stderr() {
+      return tails.stderr.text();
+    },
+  };
   live.add(child);
   const collect = (stream, key) => {
     let partial = '';
-    stream.setEncoding('utf8');
+    // Bytes are kept as they come; they are decoded only for onLine, or when the tail is read.
+    const decoder = onLine ? new StringDecoder('utf8') : undefined;
     stream.on('data', (d) => {
-      const o = child.output;
-      o[key] = (o[key] + d).slice(-keepBytes);
-      if (onLine) {
-        const lines = (partial + d).split('\n');
+      tails[key].push(d);
+      if (decoder) {
+        const lines = (partial + decoder.write(d)).split('\n');
         partial = lines.pop();
         for (const l of lines) onLine(l, key);
       }

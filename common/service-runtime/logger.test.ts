@@ -55,6 +55,7 @@ describe('createLogger', () => {
       { time: 'reserved', msg: 'also reserved', other: 'x' },
       { nested: { a: 1 }, list: [1, 'two'] },
       { '': 'empty key', 'with space': 's', __proto__x: 'not the prototype' },
+      { lone: 'a\ud800b', pair: '😀', tab: 'a\tb', del: '\u007f', 'k"ey': 'v\\', ctl: '\u001f' },
     ];
     for (const fields of cases) {
       const out = sink();

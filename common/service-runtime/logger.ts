@@ -125,6 +125,23 @@ function isoNow(): string {
  * out) and no key needs renaming or reordering: what JSON.stringify of the record would write,
  * without building the record. undefined otherwise (formatLine then takes the general way).
  */
+// JSON.stringify of a string, quicker for the common string that needs no escape (no quote,
+// backslash, control character or surrogate: JSON.stringify escapes lone surrogates).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+function quote(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+// Field names repeat from line to line: each is quoted once (a bounded number of them).
+const quotedKeys = new Map<string, string>();
+function quoteKey(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = quote(key);
+    if (quotedKeys.size < 1000) quotedKeys.set(key, q);
+  }
+  return q;
+}
+
 function plainFields(fields: LogFields): string | undefined {
   let out = '';
   for (const key of Object.keys(fields)) {
@@ -136,17 +153,17 @@ function plainFields(fields: LogFields): string | undefined {
       case 'undefined':
         continue;
       case 'string':
-        out += `,${JSON.stringify(key)}:${JSON.stringify(v)}`;
+        out += `,${quoteKey(key)}:${quote(v)}`;
         continue;
       case 'number':
-        out += `,${JSON.stringify(key)}:${Number.isFinite(v) ? v : 'null'}`;
+        out += `,${quoteKey(key)}:${Number.isFinite(v) ? v : 'null'}`;
         continue;
       case 'boolean':
-        out += `,${JSON.stringify(key)}:${v}`;
+        out += `,${quoteKey(key)}:${v}`;
         continue;
       default:
         if (v !== null) return undefined;
-        out += `,${JSON.stringify(key)}:null`;
+        out += `,${quoteKey(key)}:null`;
     }
   }
   return out;
@@ -163,7 +180,7 @@ function formatLine(
   const text = typeof msg === 'string' ? msg : String(msg);
   const plain = fields && typeof fields === 'object' ? plainFields(fields) : '';
   if (plain !== undefined)
-    return `{"time":"${time}","level":"${level}","service":${JSON.stringify(service)},"msg":${JSON.stringify(text)}${plain}}`;
+    return `{"time":"${time}","level":"${level}","service":${quoteKey(service)},"msg":${quote(text)}${plain}}`;
   const record: Record<string, unknown> = { time, level, service, msg: text };
   if (fields && typeof fields === 'object') {
     for (const key of Object.keys(fields)) {
