@@ -7,7 +7,11 @@
 //   - p99 < 3 ms at concurrency 16.
 //
 //   npm run build && node bench/ext-authz.mjs [--duration 8] [--warmup 1] [--concurrency 16,64]
-//     [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE] [--node-args "FLAGS"]
+//     [--connections 4] [--workers 1,2] [--rounds 3] [--cpu-prof DIR] [--json FILE] [--node-args "FLAGS"]
+//
+// --rounds N (default 3): the no-op and ext-authz (once per --workers value) run at once, and each
+// round loads them one after the other at each concurrency; a round's ratios are against that
+// round's no-op, and the table and verdict give the median over the rounds with its range.
 //
 // --node-args: extra node flags for ext-authz (e.g. "--max-semi-space-size=32"), a diagnostic.
 //
@@ -62,6 +66,7 @@ import {
   waitForTcp,
 } from './lib/processes.mjs';
 import { metricByLabel, metricSum } from './lib/prometheus.mjs';
+import { summariseRounds } from './lib/rounds.mjs';
 import { snapshotBuild } from './lib/snapshot.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,7 +81,7 @@ const TARGET_P99_MS = 3;
 const TARGET_P99_AT = 16;
 
 function parseArgs(argv) {
-  const o = { duration: 8, warmup: 1, concurrency: [16, 64], connections: 4, workers: [1, 2] };
+  const o = { duration: 8, warmup: 1, concurrency: [16, 64], connections: 4, workers: [1, 2], rounds: 3 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -88,10 +93,15 @@ function parseArgs(argv) {
     else if (flag === '--cpu-prof') o.cpuProf = path.resolve(value());
     else if (flag === '--node-args') o.nodeArgs = value().split(/\s+/).filter(Boolean);
     else if (flag === '--json') o.json = path.resolve(value());
+    else if (flag === '--rounds') o.rounds = Number(value());
     else {
       console.error(`bench/ext-authz.mjs: unknown argument ${argv[i]} (see the header of the file)`);
       process.exit(2);
     }
+  }
+  if (!(Number.isInteger(o.rounds) && o.rounds > 0)) {
+    console.error('bench/ext-authz.mjs: --rounds must be a whole number > 0');
+    process.exit(2);
   }
   return o;
 }
@@ -107,7 +117,8 @@ for (const rel of [MAIN_REL, CLI_REL, PB_REL]) {
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'aigw-bench-authz-'));
 installCleanup(() => fs.rmSync(TMP, { recursive: true, force: true }));
 const deadlineMs =
-  (90 + (1 + 2 * opts.workers.length) * opts.concurrency.length * (opts.warmup + opts.duration + 15)) * 1000;
+  (90 + opts.rounds * (1 + 2 * opts.workers.length) * opts.concurrency.length * (opts.warmup + opts.duration + 15)) *
+  1000;
 setTimeout(() => {
   console.error(`\nbench deadline of ${deadlineMs / 1000} s passed; stopping`);
   process.exit(1);
@@ -312,47 +323,58 @@ async function main() {
   const rows = [];
   const problems = [];
 
-  {
-    const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
+  // Every target runs at once (an idle one takes no CPU); each round loads them one after the other.
+  const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
+  const services = [];
+  for (const workers of opts.workers) services.push({ workers, svc: await startService(policyFile, workers) });
+  for (let round = 1; round <= opts.rounds; round++) {
     for (const c of opts.concurrency) {
+      console.error(`round ${round}/${opts.rounds}, c=${c}`);
       const r = await load('noop', noop.port, c, bodyFiles.apikey, noop.child.pid);
-      rows.push({ target: 'no-op gRPC server', key: 'noop', workers: 1, concurrency: c, ...r });
-    }
-    await noop.stop();
-  }
-
-  for (const workers of opts.workers) {
-    const svc = await startService(policyFile, workers);
-    for (const [key, label] of [
-      ['apikey', 'ext-authz, API key (x-api-key)'],
-      ['jwt', 'ext-authz, JWT RS256 (same token: cache hits)'],
-    ]) {
-      for (const c of opts.concurrency) {
-        const check = await checkAllows(svc.grpcPort, bodies[key]);
-        const m0 = await svc.metrics();
-        const r = await load(key, svc.grpcPort, c, bodyFiles[key], svc.child.pid);
-        const m1 = await svc.metrics();
-        const allow =
-          metricSum(m1, 'ext_authz_decisions_total', { decision: 'allow' }) -
-          metricSum(m0, 'ext_authz_decisions_total', { decision: 'allow' });
-        const d0 = metricByLabel(m0, 'ext_authz_decisions_total', 'decision');
-        const d1 = metricByLabel(m1, 'ext_authz_decisions_total', 'decision');
-        const deny = Object.keys(d1)
-          .filter((k) => k !== 'allow')
-          .reduce((s, k) => s + d1[k] - (d0[k] ?? 0), 0);
-        console.error(
-          `    check: ${check}; service counted allow +${fmt(allow)}, other +${deny} (h2load measured ${fmt(r.requests.succeeded)})`,
-        );
-        if (allow < r.requests.succeeded)
-          problems.push(`${key} workers=${workers} c=${c}: allow +${allow} < h2load's ${r.requests.succeeded}`);
-        if (deny > 0) problems.push(`${key} workers=${workers} c=${c}: ${deny} non-allow decisions`);
-        rows.push({ target: label, key, workers, concurrency: c, check, verified: { allow, deny }, ...r });
+      rows.push({ target: 'no-op gRPC server', key: 'noop', workers: 1, concurrency: c, round, ...r });
+      for (const { workers, svc } of services) {
+        for (const [kind, label] of [
+          ['apikey', 'ext-authz, API key (x-api-key)'],
+          ['jwt', 'ext-authz, JWT RS256 (same token: cache hits)'],
+        ]) {
+          const check = await checkAllows(svc.grpcPort, bodies[kind]);
+          const m0 = await svc.metrics();
+          const r = await load(kind, svc.grpcPort, c, bodyFiles[kind], svc.child.pid);
+          const m1 = await svc.metrics();
+          const allow =
+            metricSum(m1, 'ext_authz_decisions_total', { decision: 'allow' }) -
+            metricSum(m0, 'ext_authz_decisions_total', { decision: 'allow' });
+          const d0 = metricByLabel(m0, 'ext_authz_decisions_total', 'decision');
+          const d1 = metricByLabel(m1, 'ext_authz_decisions_total', 'decision');
+          const deny = Object.keys(d1)
+            .filter((k) => k !== 'allow')
+            .reduce((n, k) => n + d1[k] - (d0[k] ?? 0), 0);
+          console.error(
+            `    check: ${check}; service counted allow +${fmt(allow)}, other +${deny} (h2load measured ${fmt(r.requests.succeeded)})`,
+          );
+          const at = `${kind} workers=${workers} c=${c} round ${round}`;
+          if (allow < r.requests.succeeded) problems.push(`${at}: allow +${allow} < h2load's ${r.requests.succeeded}`);
+          if (deny > 0) problems.push(`${at}: ${deny} non-allow decisions`);
+          rows.push({
+            target: label,
+            key: `${kind}-w${workers}`,
+            kind,
+            workers,
+            concurrency: c,
+            round,
+            check,
+            verified: { allow, deny },
+            ...r,
+          });
+        }
       }
     }
-    await svc.stop();
   }
+  await noop.stop();
+  for (const { svc } of services) await svc.stop();
 
-  const noopAt = (c) => rows.find((r) => r.key === 'noop' && r.concurrency === c);
+  // Medians over the rounds; each round's ratio is against that round's no-op.
+  const summary = summariseRounds(rows, 'noop');
   const table = markdownTable(
     [
       'target',
@@ -361,32 +383,32 @@ async function main() {
       'requests/s',
       'p50 ms',
       'p99 ms',
-      'ratio to no-op',
+      'ratio to no-op (range)',
       'server CPU µs/req',
     ],
-    rows.map((r) => [
+    summary.map((r) => [
       r.target,
       r.key === 'noop' ? '–' : String(r.workers),
       `${r.concurrency} (${r.clients} × ${r.streams})`,
       fmt(r.reqPerSec),
       fmt(r.latency.p50, 2),
       fmt(r.latency.p99, 2),
-      fmt(r.reqPerSec / noopAt(r.concurrency).reqPerSec, 2),
-      fmt((r.cpu.server / r.reqPerSec) * 1e6),
+      r.key === 'noop' ? '1.00' : `${fmt(r.ratio.median, 2)} (${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)})`,
+      fmt(r.cpuPerRequestUs),
     ]),
     ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
   const verdict = [];
-  for (const r of rows.filter((x) => x.key !== 'noop')) {
-    const ratio = r.reqPerSec / noopAt(r.concurrency).reqPerSec;
-    const t = TARGETS[r.key];
+  for (const r of summary.filter((x) => x.key !== 'noop')) {
+    const ratio = r.ratio.median;
+    const t = TARGETS[r.kind];
     verdict.push(
-      `- throughput, ${r.key}, --workers ${r.workers}, c=${r.concurrency}: ${fmt(ratio, 2)} × no-op → ${ratio >= t ? 'MET' : 'MISSED'} (target ≥ ${t})`,
+      `- throughput, ${r.kind}, --workers ${r.workers}, c=${r.concurrency}: median ${fmt(ratio, 2)} × no-op (rounds ${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)}) → ${ratio >= t ? 'MET' : 'MISSED'} (target ≥ ${t})`,
     );
   }
-  for (const r of rows.filter((x) => x.key !== 'noop' && x.concurrency === TARGET_P99_AT)) {
+  for (const r of summary.filter((x) => x.key !== 'noop' && x.concurrency === TARGET_P99_AT)) {
     verdict.push(
-      `- p99 at c=${TARGET_P99_AT}, ${r.key}, --workers ${r.workers}: ${fmt(r.latency.p99, 2)} ms → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
+      `- p99 at c=${TARGET_P99_AT}, ${r.kind}, --workers ${r.workers}: median ${fmt(r.latency.p99, 2)} ms (rounds ${r.runs.map((x) => fmt(x.latency.p99, 2)).join(', ')}) → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
     );
   }
   verdict.push(
@@ -417,6 +439,8 @@ async function main() {
       `each run: ${opts.warmup} s warm-up + ${opts.duration} s measured, ${opts.connections} HTTP/2 connections; CheckRequest for POST /execute: API key ${bodies.apikey.length} B, JWT ${bodies.jwt.length} B`,
       '',
       table,
+      '',
+      `Medians over ${opts.rounds} interleaved round(s): each round runs every target at each concurrency one after the other, and its ratios are taken against the no-op of the same round (the range is the lowest and highest round).`,
       '',
       'Verdict:',
       ...verdict,

@@ -8,7 +8,11 @@
 //
 //   npm run build && node bench/ratelimit-service.mjs [--duration 10] [--warmup 2]
 //     [--concurrency 16,64] [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE]
-//     [--store redis|memory] [--retries 2] [--rate REQ_PER_S] [--node-args "FLAGS"]
+//     [--store redis|memory] [--retries 2] [--rounds 3] [--rate REQ_PER_S] [--node-args "FLAGS"]
+//
+// --rounds N (default 3): the no-op and every --workers value run at once, and each round loads
+// them one after the other at each concurrency; a round's ratios are against that round's no-op,
+// and the table and verdict give the median over the rounds with its range (bench/lib/rounds.mjs).
 //
 // --node-args: extra node flags for ratelimit-service (e.g. "--max-semi-space-size=32"), a diagnostic.
 //
@@ -68,6 +72,7 @@ import {
 } from './lib/processes.mjs';
 import { metricByLabel, metricSum } from './lib/prometheus.mjs';
 import { commandCalls, redisVersion, startRedis } from './lib/redis.mjs';
+import { summariseRounds } from './lib/rounds.mjs';
 import { snapshotBuild } from './lib/snapshot.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -94,6 +99,7 @@ function parseArgs(argv) {
     workers: [1, 2],
     store: 'redis',
     retries: RETRIES_DEFAULT,
+    rounds: 3,
   };
   const list = (v) => v.split(',').map((x) => Number(x.trim()));
   for (let i = 0; i < argv.length; i++) {
@@ -108,6 +114,7 @@ function parseArgs(argv) {
     else if (flag === '--node-args') o.nodeArgs = value().split(/\s+/).filter(Boolean);
     else if (flag === '--store') o.store = value();
     else if (flag === '--retries') o.retries = Number(value());
+    else if (flag === '--rounds') o.rounds = Number(value());
     else if (flag === '--rate') o.rate = Number(value());
     else if (flag === '--json') o.json = path.resolve(value());
     else if (flag === '-h' || flag === '--help') {
@@ -120,6 +127,7 @@ function parseArgs(argv) {
   if (!posInt(o.connections)) usage('bad --connections');
   if (!['redis', 'memory'].includes(o.store)) usage('--store is redis or memory');
   if (!(Number.isInteger(o.retries) && o.retries >= 0)) usage('bad --retries');
+  if (!posInt(o.rounds)) usage('bad --rounds');
   if (o.rate !== undefined && !posInt(o.rate)) usage('bad --rate');
   if (!o.concurrency.every(posInt) || !o.workers.every(posInt)) usage('bad --concurrency/--workers');
   for (const c of o.concurrency) {
@@ -130,7 +138,7 @@ function parseArgs(argv) {
 }
 function usage(msg) {
   console.error(
-    `bench/ratelimit-service.mjs: ${msg}\nusage: node bench/ratelimit-service.mjs [--duration S] [--warmup S] [--concurrency 16,64] [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE] [--store redis|memory] [--retries 2] [--rate REQ_PER_S]`,
+    `bench/ratelimit-service.mjs: ${msg}\nusage: node bench/ratelimit-service.mjs [--duration S] [--warmup S] [--concurrency 16,64] [--connections 4] [--workers 1,2] [--cpu-prof DIR] [--json FILE] [--store redis|memory] [--retries 2] [--rounds 3] [--rate REQ_PER_S]`,
   );
   process.exit(2);
 }
@@ -149,7 +157,12 @@ const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'aigw-bench-rls-'));
 installCleanup(() => fs.rmSync(TMP, { recursive: true, force: true }));
 const perRunS = opts.warmup + opts.duration + 10;
 const deadlineMs =
-  (60 + (perRunS + QUIET_WAIT_MS / 1000) * opts.concurrency.length * (1 + opts.workers.length) * (1 + opts.retries)) *
+  (60 +
+    opts.rounds *
+      (perRunS + QUIET_WAIT_MS / 1000) *
+      opts.concurrency.length *
+      (1 + opts.workers.length) *
+      (1 + opts.retries)) *
   1000;
 setTimeout(() => {
   console.error(`\nbench deadline of ${deadlineMs / 1000} s passed; stopping`);
@@ -381,6 +394,11 @@ async function loadOnce(target, port, concurrency, pgids) {
   return { clients, streams, ...r, cpu, backgroundBefore: quiet.busy };
 }
 
+/** "0.82 (0.78–0.85)": the median ratio over the rounds and its range. */
+function ratioCell(ratio) {
+  return `${fmt(ratio.median, 2)} (${fmt(ratio.min, 2)}–${fmt(ratio.max, 2)})`;
+}
+
 /** "server / redis / h2load / other" cores (CPU seconds over the run's wall time, warm-up included). */
 function cpuCell(cpu) {
   const cell = [cpu.server, cpu.redis, cpu.h2load, cpu.foreign].map((x) => fmt(x, 2)).join(' / ');
@@ -416,18 +434,10 @@ async function main() {
   const readiness = [];
   const disturbed = []; // non-OK answers seen only in discarded (disturbed) attempts
 
-  // The no-op baseline.
-  {
-    const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
-    console.error(`no-op gRPC server on port ${noop.port}`);
-    for (const c of opts.concurrency) {
-      const check = await checkNoop(noop.port);
-      const r = await load('noop', noop.port, c, { noop: noop.child.pid, redis: redis.child.pid });
-      rows.push({ target: 'no-op gRPC server', key: 'noop', workers: 1, concurrency: c, check, ...r });
-    }
-    await noop.stop();
-  }
-
+  // Every target runs at once (idle ones take no CPU); each round loads them one after the other.
+  const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
+  console.error(`no-op gRPC server on port ${noop.port}`);
+  const services = [];
   // ratelimit-service with Redis (or, with --store memory, its in-memory store: a diagnostic).
   for (const w of opts.workers) {
     const svc = await startService(w, opts.store === 'redis' ? redis.url : '');
@@ -436,68 +446,83 @@ async function main() {
       readiness.push(
         `--workers ${w}: /readyz was 200 but calls failed for ${fmt(svc.readyToOkMs)} ms more (first: ${svc.firstFailure})`,
       );
-    for (const c of opts.concurrency) {
-      const check = await checkService(svc.grpcPort);
-      // What the service and Redis counted during each attempt.
-      const verify = async () => {
-        const m0 = await svc.metrics();
-        const s0 = await redis.info('commandstats');
-        return async (run) => {
-          const m1 = await svc.metrics();
-          const s1 = await redis.info('commandstats');
-          const delta = (name, labels) => metricSum(m1, name, labels) - metricSum(m0, name, labels);
-          const codes0 = metricByLabel(m0, 'ratelimit_calls_total', 'code');
-          const codes1 = metricByLabel(m1, 'ratelimit_calls_total', 'code');
-          const v = {
-            grpcOk: delta('ratelimit_calls_total', { code: 'OK' }),
-            notOk: Object.entries(codes1)
-              .filter(([code]) => code !== 'OK')
-              .map(([code, n]) => [code, n - (codes0[code] ?? 0)])
-              .filter(([, n]) => n > 0),
-            incrby: commandCalls(s1, 'incrby') - commandCalls(s0, 'incrby'),
-            overLimit: delta('ratelimit_descriptor_decisions_total', { decision: 'over_limit' }),
-            storeErrors: delta('ratelimit_store_errors_total'),
-            measured: run.requests.succeeded,
-          };
-          console.error(
-            `    service counted ${fmt(v.grpcOk)} gRPC OK calls (h2load measured ${fmt(v.measured)} + warm-up), ` +
-              `${v.notOk.length ? `non-OK: ${v.notOk.map(([k, n]) => `${k}=${n}`).join(', ')}` : 'no non-OK'}, ` +
-              `Redis INCRBY +${fmt(v.incrby)} (${fmt(v.incrby / (v.grpcOk || 1), 2)} per call), ` +
-              `over_limit +${v.overLimit}, store errors +${v.storeErrors}`,
-          );
-          return v;
-        };
-      };
-      const r = await load(`rls-w${w}`, svc.grpcPort, c, { service: svc.child.pid, redis: redis.child.pid }, verify);
-      const v = r.verified;
-      const at = `--workers ${w} c=${c}`;
-      if (v.notOk.length)
-        problems.push(`${at}: non-OK gRPC codes ${JSON.stringify(v.notOk)} (store errors: ${v.storeErrors})`);
-      if (v.grpcOk < v.measured) problems.push(`${at}: service counted ${v.grpcOk} OK calls < h2load's ${v.measured}`);
-      if (opts.store === 'redis' && v.incrby < v.grpcOk * LIMITED_DESCRIPTORS * 0.99)
-        problems.push(`${at}: only ${v.incrby} Redis INCRBY for ${v.grpcOk} calls`);
-      if (v.overLimit > 0) problems.push(`${at}: ${v.overLimit} descriptors over limit`);
-      for (const o of r.others) {
-        if (o.verified.notOk.length)
-          disturbed.push(
-            `${at}, a discarded attempt with ${fmt(o.cpu.foreign, 2)} cores of other load: non-OK ${JSON.stringify(o.verified.notOk)} (store errors: ${o.verified.storeErrors})`,
-          );
-      }
-      rows.push({
-        target: `ratelimit-service + ${opts.store === 'redis' ? 'Redis' : 'memory store'}`,
-        key: `rls-w${w}`,
-        workers: w,
-        concurrency: c,
-        check,
-        ...r,
-      });
-    }
-    await svc.stop();
+    services.push({ w, svc });
   }
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const c of opts.concurrency) {
+      console.error(`round ${round}/${opts.rounds}, c=${c}`);
+      {
+        const check = await checkNoop(noop.port);
+        const r = await load('noop', noop.port, c, { noop: noop.child.pid, redis: redis.child.pid });
+        rows.push({ target: 'no-op gRPC server', key: 'noop', workers: 1, concurrency: c, round, check, ...r });
+      }
+      for (const { w, svc } of services) {
+        const check = await checkService(svc.grpcPort);
+        // What the service and Redis counted during each attempt.
+        const verify = async () => {
+          const m0 = await svc.metrics();
+          const s0 = await redis.info('commandstats');
+          return async (run) => {
+            const m1 = await svc.metrics();
+            const s1 = await redis.info('commandstats');
+            const delta = (name, labels) => metricSum(m1, name, labels) - metricSum(m0, name, labels);
+            const codes0 = metricByLabel(m0, 'ratelimit_calls_total', 'code');
+            const codes1 = metricByLabel(m1, 'ratelimit_calls_total', 'code');
+            const v = {
+              grpcOk: delta('ratelimit_calls_total', { code: 'OK' }),
+              notOk: Object.entries(codes1)
+                .filter(([code]) => code !== 'OK')
+                .map(([code, n]) => [code, n - (codes0[code] ?? 0)])
+                .filter(([, n]) => n > 0),
+              incrby: commandCalls(s1, 'incrby') - commandCalls(s0, 'incrby'),
+              overLimit: delta('ratelimit_descriptor_decisions_total', { decision: 'over_limit' }),
+              storeErrors: delta('ratelimit_store_errors_total'),
+              measured: run.requests.succeeded,
+            };
+            console.error(
+              `    service counted ${fmt(v.grpcOk)} gRPC OK calls (h2load measured ${fmt(v.measured)} + warm-up), ` +
+                `${v.notOk.length ? `non-OK: ${v.notOk.map(([k, n]) => `${k}=${n}`).join(', ')}` : 'no non-OK'}, ` +
+                `Redis INCRBY +${fmt(v.incrby)} (${fmt(v.incrby / (v.grpcOk || 1), 2)} per call), ` +
+                `over_limit +${v.overLimit}, store errors +${v.storeErrors}`,
+            );
+            return v;
+          };
+        };
+        const r = await load(`rls-w${w}`, svc.grpcPort, c, { service: svc.child.pid, redis: redis.child.pid }, verify);
+        const v = r.verified;
+        const at = `--workers ${w} c=${c} round ${round}`;
+        if (v.notOk.length)
+          problems.push(`${at}: non-OK gRPC codes ${JSON.stringify(v.notOk)} (store errors: ${v.storeErrors})`);
+        if (v.grpcOk < v.measured)
+          problems.push(`${at}: service counted ${v.grpcOk} OK calls < h2load's ${v.measured}`);
+        if (opts.store === 'redis' && v.incrby < v.grpcOk * LIMITED_DESCRIPTORS * 0.99)
+          problems.push(`${at}: only ${v.incrby} Redis INCRBY for ${v.grpcOk} calls`);
+        if (v.overLimit > 0) problems.push(`${at}: ${v.overLimit} descriptors over limit`);
+        for (const o of r.others) {
+          if (o.verified.notOk.length)
+            disturbed.push(
+              `${at}, a discarded attempt with ${fmt(o.cpu.foreign, 2)} cores of other load: non-OK ${JSON.stringify(o.verified.notOk)} (store errors: ${o.verified.storeErrors})`,
+            );
+        }
+        rows.push({
+          target: `ratelimit-service + ${opts.store === 'redis' ? 'Redis' : 'memory store'}`,
+          key: `rls-w${w}`,
+          workers: w,
+          concurrency: c,
+          round,
+          check,
+          ...r,
+        });
+      }
+    }
+  }
+  await noop.stop();
+  for (const { svc } of services) await svc.stop();
   await redis.stop();
 
-  // Report.
-  const noopAt = (c) => rows.find((r) => r.key === 'noop' && r.concurrency === c);
+  // Report: medians over the rounds; each round's ratio is against that round's no-op.
+  const runs = rows;
+  const summary = summariseRounds(runs, 'noop');
   const table = markdownTable(
     [
       'target',
@@ -506,37 +531,37 @@ async function main() {
       'requests/s',
       'p50 ms',
       'p99 ms',
-      'ratio to no-op',
+      'ratio to no-op (range)',
       'server CPU µs/req',
       'CPU cores: server / redis / h2load / other',
     ],
-    rows.map((r) => [
+    summary.map((r) => [
       r.target,
       r.key === 'noop' ? '–' : r.workers,
       `${r.concurrency} (${r.clients} × ${r.streams})`,
       fmt(r.reqPerSec),
       fmt(r.latency.p50, 2),
       fmt(r.latency.p99, 2),
-      opts.rate ? '–' : r.key === 'noop' ? '1.00' : fmt(r.reqPerSec / noopAt(r.concurrency).reqPerSec, 2),
-      fmt((r.cpu.server / r.reqPerSec) * 1e6),
+      opts.rate ? '–' : r.key === 'noop' ? '1.00' : ratioCell(r.ratio),
+      fmt(r.cpuPerRequestUs),
       cpuCell(r.cpu),
     ]),
     ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
 
   const verdict = [];
-  const rlsRows = rows.filter((r) => r.key !== 'noop');
+  const rlsRows = summary.filter((r) => r.key !== 'noop');
   if (opts.rate)
     verdict.push(`- throughput and scaling: not measured (fixed offered load of ${opts.rate} req/s with --rate)`);
   for (const r of opts.rate ? [] : rlsRows) {
-    const ratio = r.reqPerSec / noopAt(r.concurrency).reqPerSec;
+    const ratio = r.ratio.median;
     verdict.push(
-      `- throughput, --workers ${r.workers}, c=${r.concurrency}: ${fmt(ratio, 2)} × no-op → ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (target ≥ ${TARGET_RATIO})`,
+      `- throughput, --workers ${r.workers}, c=${r.concurrency}: median ${fmt(ratio, 2)} × no-op (rounds ${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)}) → ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (target ≥ ${TARGET_RATIO})`,
     );
   }
   for (const r of rlsRows.filter((x) => x.concurrency === TARGET_P99_AT)) {
     verdict.push(
-      `- p99 at c=${TARGET_P99_AT}, --workers ${r.workers}: ${fmt(r.latency.p99, 2)} ms → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
+      `- p99 at c=${TARGET_P99_AT}, --workers ${r.workers}: median ${fmt(r.latency.p99, 2)} ms (rounds ${r.runs.map((x) => fmt(x.latency.p99, 2)).join(', ')}) → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
     );
   }
   if (opts.workers.length > 1 && !opts.rate) {
@@ -583,8 +608,9 @@ async function main() {
     '',
     table,
     '',
+    `Medians over ${opts.rounds} interleaved round(s): each round runs every target at each concurrency one after the other, and its ratios are taken against the no-op of the same round (the range is the lowest and highest round).`,
     'CPU cores = CPU seconds / wall seconds over the whole run (warm-up included), from /proc; "other" = every other process on the machine.',
-    ...(rows.some((r) => r.cpu.foreign > FOREIGN_MAX_CORES)
+    ...(runs.some((r) => r.cpu.foreign > FOREIGN_MAX_CORES)
       ? [
           `* other processes took more than ${FOREIGN_MAX_CORES} cores during the kept attempt (after ${opts.retries} retries): that row is disturbed.`,
         ]
