@@ -11,14 +11,23 @@ const samples: [string, number][] = [
   ['OK', 0.3],
 ];
 
+/** The same counter and histogram, fast in one registry and prom-client's own in the other. */
+function sideBySide() {
+  const fast = new Registry();
+  const slow = new Registry();
+  return {
+    fast,
+    slow,
+    fc: new FastCounter({ name: 'x_calls_total', help: 'h', labelNames: ['code'], registers: [fast] }),
+    fh: new FastHistogram({ name: 'x_seconds', help: 'h', labelNames: ['code'], buckets, registers: [fast] }),
+    sc: new Counter({ name: 'x_calls_total', help: 'h', labelNames: ['code'], registers: [slow] }),
+    sh: new Histogram({ name: 'x_seconds', help: 'h', labelNames: ['code'], buckets, registers: [slow] }),
+  };
+}
+
 describe('FastCounter / FastHistogram', () => {
   it("print exactly what prom-client's Counter and Histogram print for the same updates", async () => {
-    const fast = new Registry();
-    const slow = new Registry();
-    const fc = new FastCounter({ name: 'x_calls_total', help: 'h', labelNames: ['code'], registers: [fast] });
-    const fh = new FastHistogram({ name: 'x_seconds', help: 'h', labelNames: ['code'], buckets, registers: [fast] });
-    const sc = new Counter({ name: 'x_calls_total', help: 'h', labelNames: ['code'], registers: [slow] });
-    const sh = new Histogram({ name: 'x_seconds', help: 'h', labelNames: ['code'], buckets, registers: [slow] });
+    const { fast, slow, fc, fh, sc, sh } = sideBySide();
     for (const [code, v] of samples) {
       fc.inc({ code }, 2);
       sc.inc({ code }, 2);
@@ -33,12 +42,7 @@ describe('FastCounter / FastHistogram', () => {
   });
 
   it('bound children count into the same series as inc/observe with those labels', async () => {
-    const fast = new Registry();
-    const slow = new Registry();
-    const fc = new FastCounter({ name: 'x_calls_total', help: 'h', labelNames: ['code'], registers: [fast] });
-    const fh = new FastHistogram({ name: 'x_seconds', help: 'h', labelNames: ['code'], buckets, registers: [fast] });
-    const sc = new Counter({ name: 'x_calls_total', help: 'h', labelNames: ['code'], registers: [slow] });
-    const sh = new Histogram({ name: 'x_seconds', help: 'h', labelNames: ['code'], buckets, registers: [slow] });
+    const { fast, slow, fc, fh, sc, sh } = sideBySide();
     const ok = { counter: fc.child({ code: 'OK' }), histogram: fh.child({ code: 'OK' }) };
     for (const [code, v] of samples) {
       if (code === 'OK') {

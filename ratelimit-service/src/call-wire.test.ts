@@ -7,6 +7,7 @@ import {
   RateLimitRequestSchema,
   RateLimitResponseSchema,
 } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
+import { attempt, corruptedCopies } from '../../test/support/wire-fuzz.js';
 import { answerToMessage, callFromMessage, type RateLimitAnswer } from './call.js';
 import { answerToWire, callFromWire } from './call-wire.js';
 
@@ -111,35 +112,18 @@ describe('callFromWire', () => {
   });
 
   it('corrupted bytes: the same call, or an error where the message decoder fails too', () => {
-    let seed = 7;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
     let bothOk = 0;
     let bothFail = 0;
-    for (let i = 0; i < 3000; i++) {
-      const source = requests[rand(requests.length)][1];
-      if (source.length === 0) continue;
-      const bytes = Uint8Array.from(source);
-      for (let m = 0, n = 1 + rand(3); m < n; m++) bytes[rand(bytes.length)] = rand(256);
-      const cut = rand(5) === 0 ? bytes.subarray(0, rand(bytes.length)) : bytes;
-      let ref: unknown;
-      let refError = false;
-      try {
-        ref = reference(cut);
-      } catch {
-        refError = true;
-      }
-      let fast: unknown;
-      let fastError = false;
-      try {
-        fast = callFromWire(cut);
-      } catch {
-        fastError = true;
-      }
-      expect(fastError).toBe(refError);
-      if (!refError) {
+    for (const bytes of corruptedCopies(
+      requests.map(([, b]) => b),
+      3000,
+      7,
+      3,
+    )) {
+      const ref = attempt(() => reference(bytes));
+      const fast = attempt(() => callFromWire(bytes));
+      expect(fast.ok).toBe(ref.ok);
+      if (ref.ok) {
         expect(fast).toEqual(ref);
         bothOk++;
       } else bothFail++;
