@@ -218,6 +218,42 @@ describe('watchConfig', () => {
     expect(loads[1].value).toEqual({ a: 2 });
   });
 
+  it('does not re-read the config for writes to other files of its directory', async () => {
+    const file = path.join(dir, 'policy.yaml');
+    fs.writeFileSync(file, 'a: 1\n');
+    let reads = 0;
+    const { loads } = watch(file, {
+      intervalMs: 60_000,
+      debounceMs: 5,
+      load: (p) => {
+        reads++;
+        return loadYaml(p);
+      },
+    });
+    // load() runs only when the fingerprint changes: what a needless check costs is the
+    // fingerprint's read of the file, counted here.
+    const original = fs.readFileSync;
+    let fingerprints = 0;
+    fs.readFileSync = ((...args: Parameters<typeof fs.readFileSync>) => {
+      if (String(args[0]) === file) fingerprints++;
+      return original(...args);
+    }) as typeof fs.readFileSync;
+    try {
+      for (let i = 0; i < 10; i++) {
+        fs.appendFileSync(path.join(dir, 'h2load.log'), `line ${i}\n`);
+        await sleep(20);
+      }
+      await sleep(100);
+      expect(fingerprints).toBe(0);
+      replaceFile(file, 'a: 2\n');
+      await waitFor(() => loads.length === 2, 3000);
+      expect(fingerprints).toBeGreaterThan(0);
+    } finally {
+      fs.readFileSync = original;
+    }
+    expect(reads).toBe(2);
+  });
+
   it('reload() retries a failed load even when the files did not change', () => {
     const file = path.join(dir, 'config.yaml');
     fs.writeFileSync(file, 'a: 1\n');

@@ -4,7 +4,9 @@
 // (files are `config.yaml -> ..data/config.yaml`), which neither changes the watched file's inode
 // nor reliably produces an fs.watch event for it. So the source of truth is a fingerprint of the
 // contents (read through the symlinks), polled every intervalMs; fs.watch on the directory only
-// makes the check happen sooner.
+// makes the check happen sooner, and only for entries that can change the config (the file itself,
+// the directory's config files, or the mount's `..`-entries): a busy neighbour in the same
+// directory (a log file, say) must not make every process re-read and re-hash its config.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -124,9 +126,15 @@ export function watchConfig<T>(opts: WatchConfigOptions<T>): ConfigWatcher {
     } catch {
       dir = path.dirname(opts.path);
     }
+    const file = dir === opts.path ? undefined : path.basename(opts.path);
+    const matters = (name: string | null): boolean => {
+      if (name === null || name.startsWith('..')) return true; // unknown, or a ConfigMap swap
+      if (file !== undefined) return name === file;
+      return !name.startsWith('.') && extensions.some((ext) => name.endsWith(ext));
+    };
     try {
-      watcher = fs.watch(dir, { persistent: false }, () => {
-        if (closed) return;
+      watcher = fs.watch(dir, { persistent: false }, (_event, name) => {
+        if (closed || !matters(name)) return;
         clearTimeout(debounce);
         debounce = setTimeout(() => check(false), debounceMs);
         debounce.unref();
