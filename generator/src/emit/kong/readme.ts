@@ -252,18 +252,37 @@ function gapsSection(i: ReadmeInput): string[] {
   const lines = [
     '## Not expressed in Kong',
     '',
-    'Every feature of this gateway that Kong OSS (open-source plugins only) cannot express, per route. `gen build` prints the same lines as warnings. Nothing here is dropped silently: decide for each whether Kong is enough, or run the Envoy output instead.',
+    'Every feature of this gateway that Kong OSS (open-source plugins only) cannot express, with the routes it concerns. `gen build` prints the same lines as warnings. Nothing here is dropped silently: decide for each whether Kong is enough, or run the Envoy output instead.',
     '',
   ];
-  const gapsOf = new Map<string, typeof i.gaps>();
-  for (const g of i.gaps) gapsOf.set(g.route, [...(gapsOf.get(g.route) ?? []), g]);
-  const byRoute = m.routes.filter((r) => gapsOf.has(r.name));
-  if (!byRoute.length) lines.push('Every route is expressed.', '');
-  for (const r of byRoute) {
-    lines.push(`### Route \`${r.name}\``, '');
-    for (const g of gapsOf.get(r.name)!) lines.push(`- **${g.feature}**: ${g.why}.`);
-    lines.push('');
+  // One entry per gap, its routes listed in gateway.yaml order: the explanation is written once
+  // however many routes share it (a gateway of thousands of routes stays readable).
+  const order = new Map(m.routes.map((r, n) => [r.name, n]));
+  const byGap = new Map<string, { feature: string; why: string; routes: string[]; seen: Set<string> }>();
+  for (const g of i.gaps) {
+    const key = `${g.feature}\u0000${g.why}`;
+    let entry = byGap.get(key);
+    if (!entry) {
+      entry = { feature: g.feature, why: g.why, routes: [], seen: new Set() };
+      byGap.set(key, entry);
+    }
+    if (!entry.seen.has(g.route)) {
+      entry.seen.add(g.route);
+      entry.routes.push(g.route);
+    }
   }
+  const entries = [...byGap.values()];
+  for (const e of entries) e.routes.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  entries.sort((a, b) => (order.get(a.routes[0]) ?? 0) - (order.get(b.routes[0]) ?? 0));
+  if (!entries.length) lines.push('Every route is expressed.', '');
+  for (const e of entries) {
+    const routes = e.routes.map((r) => `\`${r}\``).join(', ');
+    lines.push(
+      `- **${e.feature}**: ${e.why}.`,
+      `  ${e.routes.length === 1 ? 'Route' : `Routes (${e.routes.length})`}: ${routes}.`,
+    );
+  }
+  if (entries.length) lines.push('');
   const wide: string[] = [];
   const checked = m.backends.filter((x) => x.healthCheck);
   if (checked.length) {
