@@ -209,6 +209,53 @@ describe.skipIf(!available)(available ? 'RedisStore round trips' : `skipped: ${r
     expect(ttl).toBeLessThanOrEqual(60 + FIXED_WINDOW_EXPIRE_JITTER_SECONDS);
   });
 
+  it('falls back to the INCRBY + EXPIRE pipeline when an ACL forbids scripts (as envoyproxy needs none)', async () => {
+    await store.connection.call(
+      'ACL',
+      'SETUSER',
+      'counters-only',
+      'on',
+      '>not-a-real-secret',
+      '~*',
+      '+@connection',
+      '+info',
+      '+client',
+      '+incrby',
+      '+expire',
+      '+get',
+      '-@scripting',
+    );
+    const url = new URL(server.url);
+    url.username = 'counters-only';
+    url.password = 'not-a-real-secret';
+    const limited = new RedisStore({
+      urls: [url.toString()],
+      cluster: false,
+      keyPrefix: 'acl:',
+      commandTimeoutMs: 2000,
+    });
+    try {
+      for (let i = 0; i < 500 && !limited.ready(); i++) await new Promise((r) => setTimeout(r, 10));
+      const now = Date.now();
+      const start = Math.floor(now / 60_000) * 60;
+      const hit: Hit = {
+        key: 'acl_a_',
+        algorithm: 'fixed_window',
+        limit: 10,
+        window: { startSeconds: start, lengthSeconds: 60 },
+        hits: 2,
+        nowMs: now,
+      };
+      // The first turn is refused as a script and sent again as a pipeline; later turns go straight.
+      expect((await limited.apply([hit])).map((r) => r.remaining)).toEqual([8]);
+      expect((await limited.apply([hit])).map((r) => r.remaining)).toEqual([6]);
+      expect(await store.connection.get(`acl:acl_a_${start}`)).toBe('4');
+      expect(await store.connection.ttl(`acl:acl_a_${start}`)).toBeGreaterThan(0);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('survives SCRIPT FLUSH (EVALSHA → NOSCRIPT → EVAL)', async () => {
     const now = Date.now();
     const mk = (algorithm: Algorithm): Hit => ({

@@ -56,7 +56,7 @@ export class TurnBatcher {
     private readonly target: string,
     private readonly timeoutMs: number,
     /** Single node: a turn of fixed-window increments goes as one script (a Cluster would need one slot). */
-    private readonly scriptBatches: boolean,
+    private scriptBatches: boolean,
   ) {}
 
   /** Sends the plans with the rest of this turn in `group`'s round trip; resolves with results filled in. */
@@ -161,7 +161,15 @@ export class TurnBatcher {
             this.settle(round, s, error);
           }
         },
-        (e: Error) => this.fail(round, sent, e),
+        (e: Error) => {
+          // A Redis that refuses scripts (an ACL without EVAL/EVALSHA, as envoyproxy/ratelimit never
+          // needed them; a proxy without Lua): nothing ran, so the same hits go again as the
+          // INCRBY + EXPIRE pipeline, and every later turn too.
+          if (scriptsRefused(e)) {
+            this.scriptBatches = false;
+            this.sendPipeline(round, sent);
+          } else this.fail(round, sent, e);
+        },
       );
       chunk = [];
       keys = 0;
@@ -184,6 +192,13 @@ export class TurnBatcher {
       return e as Error;
     }
   }
+}
+
+/** An error reply saying scripts cannot run here at all (not a failure of this one call). */
+function scriptsRefused(e: Error): boolean {
+  return /^(NOPERM|ERR unknown command)|\b(eval|evalsha|script)\b.*\b(disabled|not allowed|unknown|not supported)/i.test(
+    e.message,
+  );
 }
 
 function allIncrements(s: Share): boolean {
