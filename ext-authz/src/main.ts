@@ -99,7 +99,11 @@ async function main(): Promise<void> {
     }
     const ms = performance.now() - t0;
     stats.checkDuration(transport, ms / 1000);
-    stats.decision(d.route ?? input.policy ?? '', d.allow, d.status);
+    // The route label names a policy of the config, never a request's own value (the HTTP check
+    // takes the policy from its URL): an unknown policy counts under "".
+    const known =
+      input.policy !== undefined && runtime !== undefined && Object.hasOwn(runtime.policy.policies, input.policy);
+    stats.decision(d.route ?? (known ? input.policy! : ''), d.allow, d.status);
     if (d.allow && d.estimatedTokens !== undefined)
       stats.estimatedTokens.inc({ tenant: d.tenant ?? '' }, d.estimatedTokens);
     auditDecision(log, input, d, ms, transport);
@@ -109,10 +113,12 @@ async function main(): Promise<void> {
   const implementation: grpc.UntypedServiceImplementation = {
     // The request arrives as a CheckInput and the answer leaves as bytes: see check-wire.ts.
     Check: (call: grpc.ServerUnaryCall<CheckInput, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      decide(call.request, 'grpc').then(
-        (d) => callback(null, checkResponseToWire(d)),
-        (e: Error) => callback({ code: 13, details: e.message }),
-      );
+      decide(call.request, 'grpc')
+        .then((d) => checkResponseToWire(d))
+        .then(
+          (bytes) => callback(null, bytes),
+          (e: Error) => callback({ code: 13, details: e.message }),
+        );
     },
   };
   const grpcServer =

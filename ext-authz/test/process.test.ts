@@ -73,6 +73,15 @@ describe('ext-authz process', () => {
     );
   });
 
+  it('counts a check for an unknown policy under route "", not under the name the request gave', async () => {
+    const base = `http://127.0.0.1:${proc.httpPort}`;
+    const res = await fetch(`${base}/check?policy=made-up-by-the-caller-42`);
+    expect(res.status).toBe(403);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).not.toContain('made-up-by-the-caller-42');
+    expect(metrics).toMatch(/ext_authz_decisions_total\{route="",decision="deny",status="403"\} \d+/);
+  });
+
   it('serves health, readiness and metrics', async () => {
     const base = `http://127.0.0.1:${proc.httpPort}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);

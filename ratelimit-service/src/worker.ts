@@ -104,9 +104,19 @@ export async function startWorker(
       const start = performance.now();
       service.shouldRateLimit(call.request as RateLimitCall).then(
         (answer) => {
+          let bytes: Uint8Array;
+          try {
+            bytes = answerToWire(answer);
+          } catch (e) {
+            // An answer that cannot be encoded is a fault of ours: INTERNAL, never an unanswered call.
+            stats.calls.inc({ code: grpcStatus[grpcStatus.INTERNAL] });
+            log.error('ShouldRateLimit answer not encodable', { error: e });
+            callback({ code: grpcStatus.INTERNAL, details: 'rate limit answer could not be encoded' });
+            return;
+          }
           okDuration.observe((performance.now() - start) / 1000);
           okCalls.inc();
-          callback(null, answerToWire(answer));
+          callback(null, bytes);
         },
         (e: unknown) => {
           const code = e instanceof RateLimitCallError ? e.code : grpcStatus.INTERNAL;

@@ -256,6 +256,36 @@ describe.skipIf(!available)(available ? 'RedisStore round trips' : `skipped: ${r
     }
   });
 
+  it('behind one URL, a cluster-mode node (as a sharding endpoint) gets the pipeline, not a cross-slot script', async () => {
+    const node = await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] });
+    const direct = new RedisStore({ urls: [node.url], cluster: false, keyPrefix: 'cs:', commandTimeoutMs: 2000 });
+    try {
+      for (let i = 0; i < 500 && !direct.ready(); i++) await new Promise((r) => setTimeout(r, 10));
+      await direct.connection.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+      for (let i = 0; i < 500; i++) {
+        if (String(await direct.connection.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const now = Date.now();
+      const mk = (key: string): Hit => ({
+        key,
+        algorithm: 'fixed_window',
+        limit: 10,
+        window: { startSeconds: Math.floor(now / 60_000) * 60, lengthSeconds: 60 },
+        hits: 1,
+        nowMs: now,
+      });
+      // Keys of three slots in one turn: one script would be refused with CROSSSLOT.
+      const results = await Promise.all([direct.apply([mk('a_')]), direct.apply([mk('b_')]), direct.apply([mk('c_')])]);
+      expect(results.map((r) => r[0].remaining)).toEqual([9, 9, 9]);
+      const info = await direct.connection.info('commandstats');
+      expect(info).not.toMatch(/cmdstat_eval(sha)?:/);
+    } finally {
+      await direct.close();
+      await node.stop();
+    }
+  });
+
   it('survives SCRIPT FLUSH (EVALSHA → NOSCRIPT → EVAL)', async () => {
     const now = Date.now();
     const mk = (algorithm: Algorithm): Hit => ({

@@ -222,12 +222,22 @@ export class RedisStore implements CounterStore {
         retryStrategy: backoff,
       });
       redis.on('error', onError);
+      redis.on('ready', () => this.probeStandalone(redis));
       this.client = redis;
     }
     this.client.defineCommand('rlSlidingWindow', { numberOfKeys: 2, lua: SLIDING_WINDOW_LUA });
     this.client.defineCommand('rlTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
     this.client.defineCommand('rlFixedWindowBatch', { lua: FIXED_WINDOW_BATCH_LUA });
-    this.turns = new TurnBatcher(this.client, this.target, this.commandTimeoutMs, !opts.cluster);
+    this.turns = new TurnBatcher(this.client, this.target, this.commandTimeoutMs);
+  }
+
+  /** Fixed-window scripts across keys only on a plain standalone Redis (not a cluster node or a proxy). */
+  private probeStandalone(redis: Redis): void {
+    this.turns.useScripts(false);
+    redis.info('server').then(
+      (info) => this.turns.useScripts(/^redis_mode:standalone\r?$/m.test(info)),
+      () => this.turns.useScripts(false),
+    );
   }
 
   ready(): boolean {

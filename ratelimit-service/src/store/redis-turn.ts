@@ -2,7 +2,10 @@
 // pipeline (one socket write, one batch of replies), or, on a single node when every hit of the turn
 // is a fixed-window increment (what gen build emits), one FIXED_WINDOW_BATCH_LUA call doing the same
 // INCRBY + EXPIRE per key: one command instead of two per hit, which halves what ioredis spends
-// building commands and the garbage they leave. Each call reads only its own replies, so one call's
+// building commands and the garbage they leave. The script carries keys of any slot, so it is used
+// only once the server said it is a plain standalone Redis (RedisStore asks INFO at each connect):
+// a cluster node or a sharding proxy behind one URL (which may route a script by its first key)
+// gets the pipeline. A CROSSSLOT or script refusal also turns it off (nothing ran: resent as a pipeline). Each call reads only its own replies, so one call's
 // error reply fails that call alone. One timer per turn bounds every call of it: a call settles
 // within timeoutMs whatever happens underneath.
 import type { Cluster, Redis } from 'ioredis';
@@ -55,9 +58,14 @@ export class TurnBatcher {
     /** Masked URL(s), for messages. */
     private readonly target: string,
     private readonly timeoutMs: number,
-    /** Single node: a turn of fixed-window increments goes as one script (a Cluster would need one slot). */
-    private scriptBatches: boolean,
+    /** Whether a turn of fixed-window increments may go as one script; see useScripts. */
+    private scriptBatches = false,
   ) {}
+
+  /** Scripts across slots are safe only on a plain standalone Redis: RedisStore says so after INFO. */
+  useScripts(on: boolean): void {
+    this.scriptBatches = on;
+  }
 
   /** Sends the plans with the rest of this turn in `group`'s round trip; resolves with results filled in. */
   submit(group: string, plans: (Plan | null)[], results: HitResult[], only?: number[]): Promise<HitResult[]> {
@@ -196,7 +204,7 @@ export class TurnBatcher {
 
 /** An error reply saying scripts cannot run here at all (not a failure of this one call). */
 function scriptsRefused(e: Error): boolean {
-  return /^(NOPERM|ERR unknown command)|\b(eval|evalsha|script)\b.*\b(disabled|not allowed|unknown|not supported)/i.test(
+  return /^(NOPERM|CROSSSLOT|ERR unknown command)|\b(eval|evalsha|script)\b.*\b(disabled|not allowed|unknown|not supported)/i.test(
     e.message,
   );
 }
