@@ -66,7 +66,7 @@ import {
   waitForTcp,
 } from './lib/processes.mjs';
 import { metricByLabel, metricSum } from './lib/prometheus.mjs';
-import { summariseRounds } from './lib/rounds.mjs';
+import { ratioCell, ratioVerdict, roundsNote, summariseRounds } from './lib/rounds.mjs';
 import { snapshotBuild } from './lib/snapshot.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -393,7 +393,7 @@ async function main() {
       fmt(r.reqPerSec),
       fmt(r.latency.p50, 2),
       fmt(r.latency.p99, 2),
-      r.key === 'noop' ? '1.00' : `${fmt(r.ratio.median, 2)} (${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)})`,
+      r.key === 'noop' ? '1.00' : ratioCell(r.ratio),
       fmt(r.cpuPerRequestUs),
     ]),
     ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
@@ -403,7 +403,7 @@ async function main() {
     const ratio = r.ratio.median;
     const t = TARGETS[r.kind];
     verdict.push(
-      `- throughput, ${r.kind}, --workers ${r.workers}, c=${r.concurrency}: median ${fmt(ratio, 2)} × no-op (rounds ${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)}) → ${ratio >= t ? 'MET' : 'MISSED'} (target ≥ ${t})`,
+      `- throughput, ${r.kind}, --workers ${r.workers}, c=${r.concurrency}: ${ratioVerdict(r.ratio)} → ${ratio >= t ? 'MET' : 'MISSED'} (target ≥ ${t})`,
     );
   }
   for (const r of summary.filter((x) => x.key !== 'noop' && x.concurrency === TARGET_P99_AT)) {
@@ -440,7 +440,7 @@ async function main() {
       '',
       table,
       '',
-      `Medians over ${opts.rounds} interleaved round(s): each round runs every target at each concurrency one after the other, and its ratios are taken against the no-op of the same round (the range is the lowest and highest round).`,
+      roundsNote(opts.rounds),
       '',
       'Verdict:',
       ...verdict,

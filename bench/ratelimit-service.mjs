@@ -72,7 +72,7 @@ import {
 } from './lib/processes.mjs';
 import { metricByLabel, metricSum } from './lib/prometheus.mjs';
 import { commandCalls, redisVersion, startRedis } from './lib/redis.mjs';
-import { summariseRounds } from './lib/rounds.mjs';
+import { ratioCell, ratioVerdict, roundsNote, summariseRounds } from './lib/rounds.mjs';
 import { snapshotBuild } from './lib/snapshot.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -394,11 +394,6 @@ async function loadOnce(target, port, concurrency, pgids) {
   return { clients, streams, ...r, cpu, backgroundBefore: quiet.busy };
 }
 
-/** "0.82 (0.78–0.85)": the median ratio over the rounds and its range. */
-function ratioCell(ratio) {
-  return `${fmt(ratio.median, 2)} (${fmt(ratio.min, 2)}–${fmt(ratio.max, 2)})`;
-}
-
 /** "server / redis / h2load / other" cores (CPU seconds over the run's wall time, warm-up included). */
 function cpuCell(cpu) {
   const cell = [cpu.server, cpu.redis, cpu.h2load, cpu.foreign].map((x) => fmt(x, 2)).join(' / ');
@@ -556,7 +551,7 @@ async function main() {
   for (const r of opts.rate ? [] : rlsRows) {
     const ratio = r.ratio.median;
     verdict.push(
-      `- throughput, --workers ${r.workers}, c=${r.concurrency}: median ${fmt(ratio, 2)} × no-op (rounds ${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)}) → ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (target ≥ ${TARGET_RATIO})`,
+      `- throughput, --workers ${r.workers}, c=${r.concurrency}: ${ratioVerdict(r.ratio)} → ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (target ≥ ${TARGET_RATIO})`,
     );
   }
   for (const r of rlsRows.filter((x) => x.concurrency === TARGET_P99_AT)) {
@@ -608,7 +603,7 @@ async function main() {
     '',
     table,
     '',
-    `Medians over ${opts.rounds} interleaved round(s): each round runs every target at each concurrency one after the other, and its ratios are taken against the no-op of the same round (the range is the lowest and highest round).`,
+    roundsNote(opts.rounds),
     'CPU cores = CPU seconds / wall seconds over the whole run (warm-up included), from /proc; "other" = every other process on the machine.',
     ...(runs.some((r) => r.cpu.foreign > FOREIGN_MAX_CORES)
       ? [

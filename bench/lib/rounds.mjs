@@ -3,6 +3,7 @@
 // of that same round. On a VM whose speed drifts by ±15% from minute to minute, a ratio between two
 // runs made seconds apart means more than one between runs made minutes apart; the median over the
 // rounds (with its range) is what the verdict uses.
+import { fmt } from './markdown.mjs';
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,4 +39,19 @@ export function summariseRounds(rows, baselineKey) {
       runs,
     };
   });
+}
+
+/** "0.82 (0.78–0.85)": a median ratio and its range over the rounds, for the table. */
+export function ratioCell(ratio) {
+  return `${fmt(ratio.median, 2)} (${fmt(ratio.min, 2)}–${fmt(ratio.max, 2)})`;
+}
+
+/** "median 0.82 × no-op (rounds 0.78–0.85)", for the verdict. */
+export function ratioVerdict(ratio) {
+  return `median ${fmt(ratio.median, 2)} × no-op (rounds ${fmt(ratio.min, 2)}–${fmt(ratio.max, 2)})`;
+}
+
+/** The line under the table that says how the medians were taken. */
+export function roundsNote(rounds) {
+  return `Medians over ${rounds} interleaved round(s): each round runs every target at each concurrency one after the other, and its ratios are taken against the no-op of the same round (the range is the lowest and highest round).`;
 }

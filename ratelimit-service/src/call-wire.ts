@@ -20,6 +20,7 @@ import {
 } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
 import { eachField, eachTopField, encodeMessage, field } from '../../common/envoy-api/proto-wire.js';
 import type { CallDescriptor, RateLimitAnswer, RateLimitCall } from './call.js';
+import { hitsAddendField } from './hits-addend.js';
 
 const F = {
   domain: field(RateLimitRequestSchema, 'domain'),
@@ -32,8 +33,6 @@ const F = {
   overrideRequests: field(RateLimitDescriptor_RateLimitOverrideSchema, 'requestsPerUnit'),
   overrideUnit: field(RateLimitDescriptor_RateLimitOverrideSchema, 'unit'),
 };
-// The descriptor's hits_addend (google.protobuf.UInt64Value) is newer than our protos: see hits-addend.ts.
-const DESCRIPTOR_HITS_ADDEND = 3;
 const UINT64_VALUE = field(UInt64ValueSchema, 'value').no;
 
 function readDescriptor(r: BinaryReader): CallDescriptor {
@@ -62,7 +61,8 @@ function readDescriptor(r: BinaryReader): CallDescriptor {
       d.limit = limit;
       return true;
     }
-    if (no === DESCRIPTOR_HITS_ADDEND && wt === WireType.LengthDelimited) {
+    // hits_addend (google.protobuf.UInt64Value) is newer than our protos: see hits-addend.ts.
+    if (no === hitsAddendField && wt === WireType.LengthDelimited) {
       // The last occurrence counts, whole (hits-addend.ts reads the unknown field the same way).
       let value = 0;
       eachField(r, 2, UInt64ValueSchema, (vno) => {

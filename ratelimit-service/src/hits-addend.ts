@@ -6,7 +6,7 @@ import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { UInt64ValueSchema } from '@bufbuild/protobuf/wkt';
 import type { RateLimitDescriptor } from '../../common/envoy-api/gen/envoy/extensions/common/ratelimit/v3/ratelimit_pb.js';
 
-const hitsAddendField = 3;
+export const hitsAddendField = 3;
 
 /** The descriptor's own hits_addend (0 included), or undefined when it has none. */
 export function descriptorHitsAddend(d: RateLimitDescriptor): number | undefined {

@@ -102,30 +102,24 @@ export async function startWorker(
   const implementation: grpc.UntypedServiceImplementation = {
     ShouldRateLimit: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const start = performance.now();
-      service.shouldRateLimit(call.request as RateLimitCall).then(
-        (answer) => {
-          let bytes: Uint8Array;
-          try {
-            bytes = answerToWire(answer);
-          } catch (e) {
-            // An answer that cannot be encoded is a fault of ours: INTERNAL, never an unanswered call.
-            stats.calls.inc({ code: grpcStatus[grpcStatus.INTERNAL] });
-            log.error('ShouldRateLimit answer not encodable', { error: e });
-            callback({ code: grpcStatus.INTERNAL, details: 'rate limit answer could not be encoded' });
-            return;
-          }
-          okDuration.observe((performance.now() - start) / 1000);
-          okCalls.inc();
-          callback(null, bytes);
-        },
-        (e: unknown) => {
-          const code = e instanceof RateLimitCallError ? e.code : grpcStatus.INTERNAL;
-          stats.callDuration.observe({ code: grpcStatus[code] }, (performance.now() - start) / 1000);
-          stats.calls.inc({ code: grpcStatus[code] });
-          if (!(e instanceof RateLimitCallError)) log.error('ShouldRateLimit failed', { error: e });
-          callback({ code, details: (e as Error).message });
-        },
-      );
+      // Encoding inside the chain: an answer that cannot be encoded ends as INTERNAL like any fault.
+      service
+        .shouldRateLimit(call.request as RateLimitCall)
+        .then(answerToWire)
+        .then(
+          (bytes) => {
+            okDuration.observe((performance.now() - start) / 1000);
+            okCalls.inc();
+            callback(null, bytes);
+          },
+          (e: unknown) => {
+            const code = e instanceof RateLimitCallError ? e.code : grpcStatus.INTERNAL;
+            stats.callDuration.observe({ code: grpcStatus[code] }, (performance.now() - start) / 1000);
+            stats.calls.inc({ code: grpcStatus[code] });
+            if (!(e instanceof RateLimitCallError)) log.error('ShouldRateLimit failed', { error: e });
+            callback({ code, details: (e as Error).message });
+          },
+        );
     },
   };
   const grpcServer = await startGrpcServer({

@@ -127,6 +127,16 @@ describe.skipIf(!redisAvailable())(
   },
 );
 
+/** `n` concurrent calls over 8 connections of their own (node:cluster hands each to one worker). */
+async function overEightConnections(port: number, n: number) {
+  const clients = Array.from({ length: 8 }, () => rateLimitClient(port, ownConnection));
+  try {
+    return await Promise.all(Array.from({ length: n }, (_, i) => clients[i % 8].shouldRateLimit(call)));
+  } finally {
+    for (const c of clients) c.close();
+  }
+}
+
 describe('ratelimit-service --workers', () => {
   let dir: string;
   let proc: ServiceProcess;
@@ -141,13 +151,8 @@ describe('ratelimit-service --workers', () => {
   });
 
   it('serves one gRPC port from two worker processes and aggregates their metrics', async () => {
-    const clients = Array.from({ length: 8 }, () => rateLimitClient(proc.grpcPort, ownConnection));
-    try {
-      const results = await Promise.all(Array.from({ length: 64 }, (_, i) => clients[i % 8].shouldRateLimit(call)));
-      expect(results.every((r) => r.overallCode === Code.OK)).toBe(true);
-    } finally {
-      for (const c of clients) c.close();
-    }
+    const results = await overEightConnections(proc.grpcPort, 64);
+    expect(results.every((r) => r.overallCode === Code.OK)).toBe(true);
     const metrics = await (await fetch(`http://127.0.0.1:${proc.httpPort}/metrics`)).text();
     const total = [...metrics.matchAll(/^ratelimit_calls_total\{code="OK"\} (\d+)/gm)].reduce(
       (n, m) => n + Number(m[1]),
@@ -184,12 +189,7 @@ descriptors:
   });
 
   it('each process takes its share (1/(replicas × workers)): the two together allow the limit, not twice it', async () => {
-    const clients = Array.from({ length: 8 }, () => rateLimitClient(proc.grpcPort, ownConnection));
-    try {
-      const results = await Promise.all(Array.from({ length: 24 }, (_, i) => clients[i % 8].shouldRateLimit(call)));
-      expect(results.filter((r) => r.overallCode === Code.OK)).toHaveLength(4);
-    } finally {
-      for (const c of clients) c.close();
-    }
+    const results = await overEightConnections(proc.grpcPort, 24);
+    expect(results.filter((r) => r.overallCode === Code.OK)).toHaveLength(4);
   });
 });
