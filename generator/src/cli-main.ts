@@ -26,7 +26,7 @@ class UsageError extends Error {}
 const say = (line: string) => console.log(line);
 
 async function build(args: string[]): Promise<number> {
-  const { compileGateway } = await import('./compile.js');
+  const { compileGatewayLoadingTargets } = await import('./compile-pipeline.js');
   const { loadGatewaySource } = await import('./config/source.js');
   const { writeOutputsAtomically } = await import('./write.js');
   const { values, positionals } = parseArgs({
@@ -36,7 +36,7 @@ async function build(args: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('gen build takes exactly one gateway file');
   const out = values.out ?? 'out';
-  const result = compileGateway(loadGatewaySource(positionals[0]));
+  const result = await compileGatewayLoadingTargets(loadGatewaySource(positionals[0]));
   writeOutputsAtomically(out, result.files);
   const m = result.model;
   const { capWarnings, summarizeWarnings } = await import('./warnings.js');
@@ -75,9 +75,9 @@ async function validate(args: string[]): Promise<number> {
     return problems.length ? 1 : 0;
   }
   if (positionals.length !== 1) throw new UsageError('gen validate takes one gateway file, or --envoy FILE');
-  const { compileGateway } = await import('./compile.js');
+  const { compileGatewayLoadingTargets } = await import('./compile-pipeline.js');
   const { loadGatewaySource } = await import('./config/source.js');
-  compileGateway(loadGatewaySource(positionals[0]));
+  await compileGatewayLoadingTargets(loadGatewaySource(positionals[0]));
   console.log(`gen validate: ${positionals[0]}: valid`);
   return 0;
 }

@@ -98,6 +98,39 @@ describe('writeYaml', () => {
     expect(writeYaml({})).toBe('{}\n');
   });
 
+  it('starts a list item with the first field written, whatever depth and whatever was skipped', () => {
+    const v = {
+      l: [
+        { a: undefined, b: { c: [{ d: undefined, e: [{ f: 1 }, [{ g: 2 }]] }] } },
+        { x: 1, z: 2 },
+      ],
+    };
+    expect(writeYaml(v)).toBe(
+      'l:\n  - b:\n      c:\n        - e:\n            - f: 1\n            -\n              - g: 2\n  - x: 1\n    z: 2\n',
+    );
+    expect(parse(writeYaml(v))).toEqual(readBack(v));
+  });
+
+  it('round-trips seeded random nested data, with more distinct keys than a level caches', () => {
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const leaf = () => [1, -2.5, true, null, undefined, 'x', tricky[rand(tricky.length)]][rand(7)];
+    const gen = (depth: number): unknown => {
+      const kind = depth > 5 ? 2 : rand(3);
+      if (kind === 0) return Array.from({ length: rand(4) }, () => gen(depth + 1));
+      if (kind === 1)
+        return Object.fromEntries(Array.from({ length: rand(5) }, () => [`k${rand(9000)}`, gen(depth + 1)]));
+      return leaf();
+    };
+    for (let i = 0; i < 300; i++) {
+      const v = { root: gen(0), keys: Object.fromEntries(Array.from({ length: 30 }, () => [`n${rand(20000)}`, i])) };
+      expect(parse(writeYaml(v))).toEqual(readBack(v));
+    }
+  });
+
   it('writes empty lines of a literal block without indentation', () => {
     expect(writeYaml({ t: 'a\n\nb\n' })).toBe('t: |\n  a\n\n  b\n');
   });

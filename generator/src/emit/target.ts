@@ -1,4 +1,6 @@
 // What every additional output target (Kubernetes, ingress / Gateway API, Kong) receives and returns.
+import type { DeploymentOutput, GatewayModel } from '../model/types.js';
+import type { OutputProblem } from '../validate/problem.js';
 
 /** The rendered service configs, for targets that ship them (ConfigMaps, checksums). */
 export interface RenderedConfigs {
@@ -13,6 +15,15 @@ export interface TargetOutput {
   /** Said to the user by `gen build` (e.g. a feature Kong cannot express on a route). */
   warnings: string[];
 }
+
+/** A deployment output (gateway.yaml `outputs:`): its emitter and the strict check of what it wrote. */
+export interface DeploymentTarget {
+  emit(model: GatewayModel, configs: RenderedConfigs, source: string): TargetOutput;
+  /** Checks the target's files among every output file; targets may share one validator. */
+  validate(files: Map<string, string>, model: GatewayModel): OutputProblem[];
+}
+
+export type DeploymentTargets = Partial<Record<DeploymentOutput, DeploymentTarget>>;
 
 /** Header line of every generated file. */
 export const generatedHeader = (what: string, source: string) =>

@@ -10,6 +10,8 @@ export interface ParsedDocument {
 }
 
 const cache = new Map<string, ParsedDocument[]>();
+/** Texts our writer produced, with the values they came from, read back when a validator asks. */
+const primed = new Map<string, unknown[]>();
 
 /**
  * Records what a text written by our YAML writer reads back as, so validators need not parse it:
@@ -17,11 +19,10 @@ const cache = new Map<string, ParsedDocument[]>();
  * list items as null (see yaml-writer.test.ts): readBack() gives that, sharing the strings.
  */
 export function primeYamlDocuments(text: string, values: unknown[]): void {
-  if (cache.size > 64) cache.clear();
-  cache.set(
-    text,
-    values.map((v, index) => ({ index, value: readBack(v) })),
-  );
+  // Most written files are never read by a validator (envoy.yaml is validated as an object before
+  // it is written): the copy is made on the first read, not here.
+  if (primed.size > 64) primed.clear();
+  primed.set(text, values);
 }
 
 /** What our YAML writer's text for `v` reads back as (a copy: validators cannot change the input). */
@@ -43,7 +44,12 @@ export function readBack(v: unknown): unknown {
 
 export function yamlDocuments(text: string): ParsedDocument[] {
   let docs = cache.get(text);
-  if (!docs) {
+  const values = docs ? undefined : primed.get(text);
+  if (values) {
+    docs = values.map((v, index) => ({ index, value: readBack(v) }));
+    if (cache.size > 64) cache.clear();
+    cache.set(text, docs);
+  } else if (!docs) {
     const parsed = parseAllDocuments(text);
     docs = (Array.isArray(parsed) ? parsed : [parsed]).map((d, index) =>
       d.errors.length
