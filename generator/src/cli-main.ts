@@ -28,7 +28,7 @@ const say = (line: string) => console.log(line);
 async function build(args: string[]): Promise<number> {
   const { compileGatewayLoadingTargets } = await import('./compile-pipeline.js');
   const { loadGatewaySource } = await import('./config/source.js');
-  const { writeOutputsAtomically } = await import('./write.js');
+  const { StagedOutput } = await import('./write.js');
   const { values, positionals } = parseArgs({
     args,
     options: { out: { type: 'string', short: 'o' }, verbose: { type: 'boolean', short: 'v' } },
@@ -36,8 +36,17 @@ async function build(args: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('gen build takes exactly one gateway file');
   const out = values.out ?? 'out';
-  const result = await compileGatewayLoadingTargets(loadGatewaySource(positionals[0]));
-  writeOutputsAtomically(out, result.files);
+  const src = loadGatewaySource(positionals[0]);
+  // Files are written (into a staging folder) while the rest is computed; swapped in only when all is valid.
+  const staged = new StagedOutput(out);
+  let result: Awaited<ReturnType<typeof compileGatewayLoadingTargets>>;
+  try {
+    result = await compileGatewayLoadingTargets(src, {}, (rel, content) => staged.add(rel, content));
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  }
+  await staged.commit();
   const m = result.model;
   const { capWarnings, summarizeWarnings } = await import('./warnings.js');
   const summary = summarizeWarnings(result.warnings);

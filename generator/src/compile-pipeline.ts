@@ -59,7 +59,13 @@ export function gatewayModel(src: GatewaySource, options: CompileOptions = {}): 
 }
 
 /** Every output of the model: the service configs, and what `targets` make of `model.outputs`. */
-export function compileModel(src: GatewaySource, model: GatewayModel, targets: DeploymentTargets): CompileResult {
+export function compileModel(
+  src: GatewaySource,
+  model: GatewayModel,
+  targets: DeploymentTargets,
+  /** Told each output file once it is rendered (validation may still fail after: see StagedOutput). */
+  onFile?: (rel: string, content: string) => void,
+): CompileResult {
   const docs = {
     envoy: envoyBootstrap(model),
     ratelimit: ratelimitConfig(model),
@@ -90,6 +96,7 @@ export function compileModel(src: GatewaySource, model: GatewayModel, targets: D
     ],
     [outputFiles.ratelimit, toYaml(docs.ratelimit, header('Rate-limit service config (envoyproxy/ratelimit format).'))],
   ]);
+  if (onFile) for (const [k, v] of files) onFile(k, v);
   // Targets that ship the service configs (Kubernetes) or translate the model for other proxies.
   const configs = {
     envoy: files.get(outputFiles.envoy)!,
@@ -103,10 +110,15 @@ export function compileModel(src: GatewaySource, model: GatewayModel, targets: D
     if (!target) throw new Error(`internal: the ${o} target is not loaded`);
     return target;
   });
+  const targetFiles = new Map<string, string>();
   for (const target of asked) {
     const out = target.emit(model, configs, source);
-    for (const [k, v] of out.files) files.set(k, v);
+    for (const [k, v] of out.files) targetFiles.set(k, v);
     warnings.push(...out.warnings);
+  }
+  for (const [k, v] of targetFiles) {
+    files.set(k, v);
+    onFile?.(k, v);
   }
   // Each validator once (the Ingress and Gateway API outputs share theirs), in the targets' order.
   const targetProblems = [...new Set(asked.map((t) => t.validate))].flatMap((validate) => validate(files, model));
@@ -125,7 +137,8 @@ export function compileModel(src: GatewaySource, model: GatewayModel, targets: D
 export async function compileGatewayLoadingTargets(
   src: GatewaySource,
   options: CompileOptions = {},
+  onFile?: (rel: string, content: string) => void,
 ): Promise<CompileResult> {
   const model = gatewayModel(src, options);
-  return compileModel(src, model, await loadDeploymentTargets(model.outputs));
+  return compileModel(src, model, await loadDeploymentTargets(model.outputs), onFile);
 }

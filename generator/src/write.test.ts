@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeOutputsAtomically } from './write.js';
+import { StagedOutput, writeOutputsAtomically } from './write.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -46,5 +46,43 @@ describe('writeOutputsAtomically', () => {
     ).toThrow();
     expect(fs.readFileSync(path.join(out, 'envoy/envoy.yaml'), 'utf8')).toBe('good');
     expect(fs.readdirSync(path.dirname(out))).toEqual(['out']);
+  });
+});
+
+describe('StagedOutput', () => {
+  it('shows nothing of a build until commit, then exactly its files, the previous output gone', async () => {
+    const out = path.join(tmp(), 'out');
+    writeOutputsAtomically(out, new Map([['old/only-before.yaml', 'x']]));
+    const staged = new StagedOutput(out);
+    const big = `${'route: r\n'.repeat(300_000)}ünïcödé\n`; // several MB, not ASCII at the end
+    staged.add('envoy/envoy.yaml', big);
+    staged.add('kong/kong.yaml', '');
+    expect(fs.readdirSync(out)).toEqual(['old']);
+    await staged.commit();
+    expect(fs.readFileSync(path.join(out, 'envoy/envoy.yaml'), 'utf8')).toBe(big);
+    expect(fs.readFileSync(path.join(out, 'kong/kong.yaml'), 'utf8')).toBe('');
+    expect(fs.readdirSync(out).sort()).toEqual(['envoy', 'kong']);
+    expect(fs.readdirSync(path.dirname(out))).toEqual(['out']);
+  });
+
+  it('leaves the previous output untouched on abort, also after a file that cannot be written', async () => {
+    const out = path.join(tmp(), 'out');
+    writeOutputsAtomically(out, new Map([['envoy/envoy.yaml', 'good']]));
+    const staged = new StagedOutput(out);
+    staged.add('envoy/envoy.yaml', 'bad');
+    staged.add('x', 'file');
+    expect(() => staged.add('x/y.yaml', 'under a file')).toThrow();
+    expect(() => staged.add('envoy/envoy.yaml', 'again')).toThrow('internal: envoy/envoy.yaml is written twice');
+    await staged.abort();
+    expect(fs.readFileSync(path.join(out, 'envoy/envoy.yaml'), 'utf8')).toBe('good');
+    expect(fs.readdirSync(path.dirname(out))).toEqual(['out']);
+  });
+
+  it('creates the output folder (and its parents) on the first build', async () => {
+    const out = path.join(tmp(), 'a/b/out');
+    const staged = new StagedOutput(out);
+    staged.add('ratelimit/config.yaml', 'domain: x\n');
+    await staged.commit();
+    expect(fs.readFileSync(path.join(out, 'ratelimit/config.yaml'), 'utf8')).toBe('domain: x\n');
   });
 });
