@@ -70,6 +70,26 @@ export function skippersOf(schema: DescMessage): Map<number, Skip> {
   return m;
 }
 
+// The reader's bytes (a public field of BinaryReader, typed private).
+const bufferOf = (r: BinaryReader) => (r as unknown as { buf: Uint8Array }).buf;
+
+/**
+ * The next field's tag, checked as protobuf-es's BinaryReader.tag() checks it (same errors), as one
+ * number: field number `tag >>> 3`, wire type `tag & 7`. tag() returns a new array per field.
+ */
+export function readTag(r: BinaryReader): number {
+  const start = r.pos;
+  const tag = r.uint32();
+  const bytesRead = r.pos - start;
+  if (bytesRead > 5 || (bytesRead === 5 && bufferOf(r)[r.pos - 1] > 0x0f)) {
+    throw new Error('illegal tag: varint overflows uint32');
+  }
+  const no = tag >>> 3;
+  const wt = tag & 7;
+  if (no <= 0 || wt > 5) throw new Error(`illegal tag: field no ${no} wire type ${wt}`);
+  return tag;
+}
+
 /**
  * Runs `each` for every field of the length-delimited message of type `schema` (undefined: a map
  * entry) at the reader's position; the fields it does not take are skipped.
@@ -85,7 +105,9 @@ export function eachField(
   const length = r.uint32(); // before reading r.pos: uint32() moves it
   const end = r.pos + length;
   while (r.pos < end) {
-    const [no, wt] = r.tag();
+    const tag = readTag(r);
+    const no = tag >>> 3;
+    const wt: WireType = tag & 7;
     if (each(no, wt)) continue;
     const skip = known?.get(no);
     if (skip) skip(r, wt, no, RECURSION_LIMIT - depth);
@@ -97,7 +119,9 @@ export function eachField(
 export function eachTopField(r: BinaryReader, schema: DescMessage, each: (no: number, wt: WireType) => boolean): void {
   const known = skippersOf(schema);
   while (r.pos < r.len) {
-    const [no, wt] = r.tag();
+    const tag = readTag(r);
+    const no = tag >>> 3;
+    const wt: WireType = tag & 7;
     if (each(no, wt)) continue;
     const skip = known.get(no);
     if (skip) skip(r, wt, no, RECURSION_LIMIT);

@@ -198,6 +198,40 @@ describe('createLogger with batch', () => {
   });
 });
 
+describe('createLogger with batch: { maxDelayMs }', () => {
+  it('writes lines when PIPE_BUF bytes wait, or when the oldest has waited maxDelayMs; warn at once', async () => {
+    const writes: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        writes.push(chunk.toString());
+        cb();
+      },
+    });
+    const log = createLogger('svc', { stream, batch: { maxDelayMs: 30 }, level: 'info' });
+    const t0 = performance.now();
+    log.info('one');
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual([]); // not per turn
+    await new Promise((r) => setTimeout(r, 60));
+    expect(writes).toHaveLength(1);
+    expect(JSON.parse(writes[0]).msg).toBe('one');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+    // A full pipe buffer's worth goes at once, in whole lines of at most PIPE_BUF bytes.
+    writes.length = 0;
+    const pad = 'x'.repeat(200);
+    let n = 0;
+    while (writes.length === 0) log.info(`line ${n++}`, { pad });
+    expect(writes.join('').length).toBeGreaterThanOrEqual(PIPE_BUF);
+    for (const w of writes) expect(Buffer.byteLength(w)).toBeLessThanOrEqual(PIPE_BUF);
+    log.info('after');
+    log.warn('urgent');
+    expect(writes.at(-1)).toContain('"msg":"urgent"');
+    expect(writes.at(-2)).toContain('"msg":"after"');
+    const msgs = writes.flatMap((w) => w.split('\n').filter(Boolean)).map((l) => JSON.parse(l).msg);
+    expect(msgs).toEqual([...Array.from({ length: n }, (_, i) => `line ${i}`), 'after', 'urgent']);
+  });
+});
+
 describe('atomicChunks', () => {
   it('splits batched lines into writes of whole lines of at most PIPE_BUF bytes (atomic on a shared pipe)', () => {
     const lines = Array.from({ length: 100 }, (_, i) => `{"n":${i},"pad":"${'é'.repeat(i % 40)}"}\n`);

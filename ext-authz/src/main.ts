@@ -36,7 +36,8 @@ import { UpstreamCredentials } from './upstream-credentials.js';
 
 const serviceName = 'envoy.service.auth.v3.Authorization';
 // Batched: one audit line per decision would otherwise be one write per request.
-const log = createLogger('ext-authz', { batch: true });
+// One audit line per decision: written in batches of up to PIPE_BUF bytes, none waiting over 20 ms.
+const log = createLogger('ext-authz', { batch: { maxDelayMs: 20 } });
 
 async function main(): Promise<void> {
   const settings = parseFlagsOrExit<Settings>('ext-authz', process.argv.slice(2), settingsSpec);

@@ -1,8 +1,8 @@
 // API keys: stored only as SHA-256 digests, looked up by digest, compared in constant time.
 // Keys look like `aigw_<43 base62 characters>` (~256 bits); `gen key create` makes them.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { CredentialError, type Identity } from './identity.js';
-import { sha256 } from './sha256.js';
+import { constantTimeEqual, sha256 } from './sha256.js';
 
 export const apiKeyPrefix = 'aigw_';
 const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -23,7 +23,8 @@ export function keyDigest(key: string): string {
 }
 
 interface KeyEntry {
-  digest: Buffer;
+  /** Lower-case hex, as keyDigest writes it. */
+  digest: string;
   client: string;
   tenant: string;
   models: string[];
@@ -47,7 +48,7 @@ export class ApiKeyStore {
     for (const c of clients) {
       for (const k of c.keys) {
         this.byDigest.set(k.sha256, {
-          digest: Buffer.from(k.sha256, 'hex'),
+          digest: k.sha256,
           client: c.name,
           tenant: c.tenant,
           models: c.models,
@@ -59,9 +60,9 @@ export class ApiKeyStore {
 
   verify(key: string, nowMs: number): Identity {
     if (key.length > 512) throw new CredentialError('invalid API key');
-    const digest = sha256(key);
-    const entry = this.byDigest.get(digest.toString('hex'));
-    if (!entry || !timingSafeEqual(entry.digest, digest)) throw new CredentialError('invalid API key');
+    const digest = sha256(key, 'hex');
+    const entry = this.byDigest.get(digest);
+    if (!entry || !constantTimeEqual(entry.digest, digest)) throw new CredentialError('invalid API key');
     if (entry.expiresMs !== undefined && nowMs >= entry.expiresMs) throw new CredentialError('API key expired');
     return { kind: 'api_key', client: entry.client, tenant: entry.tenant, scopes: [], models: entry.models };
   }

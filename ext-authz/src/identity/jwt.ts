@@ -109,7 +109,7 @@ export class JwtVerifier {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       throw fail('malformed token');
     }
-    const key = sha256(token).toString('base64url');
+    const key = sha256(token, 'base64url');
     const nowMs = this.now();
     const hit = this.cache.get(key);
     if (hit) {
