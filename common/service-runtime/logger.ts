@@ -22,9 +22,11 @@ export interface LoggerOptions {
   /**
    * Collect debug and info lines and write them together (one write instead of one per line: a
    * service that logs every request spends less on syscalls): `true` once per turn of the event
-   * loop; `{ maxDelayMs }` when PIPE_BUF bytes are waiting or the oldest line has waited that long
-   * (under load a turn holds only a few lines: fewer, fuller writes). A warn or error line is
-   * written at once, after the lines waiting; what waits is also written when the process exits.
+   * loop; `{ maxDelayMs }` in writes of up to PIPE_BUF bytes, one as soon as the next line would
+   * not fit, the rest when the oldest line has waited maxDelayMs (under load a turn holds only a
+   * few lines: fewer, fuller writes). A warn or error line is written at once, after the lines
+   * waiting; what waits is also written when the process exits normally (a SIGKILL loses it: up to
+   * maxDelayMs of lines).
    */
   batch?: boolean | { maxDelayMs: number };
 }
@@ -45,11 +47,13 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
 
   const maxDelayMs = typeof opts.batch === 'object' ? opts.batch.maxDelayMs : undefined;
   let pending = '';
+  let pendingBytes = 0; // UTF-8 bytes of pending (counted only with maxDelayMs)
   let scheduled = false;
   const flush = () => {
     if (pending === '') return;
     const text = pending;
     pending = '';
+    pendingBytes = 0;
     try {
       for (const chunk of atomicChunks(text)) stream.write(chunk);
     } catch {
@@ -69,9 +73,14 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
       try {
         const line = formatLine(lineLevel, service, msg, fields, replacer);
         if (opts.batch && RANK[lineLevel] < RANK.warn) {
+          if (maxDelayMs !== undefined) {
+            // What waits always fits one atomic write: flush before a line that would not fit.
+            const bytes = Buffer.byteLength(line) + 1;
+            if (pendingBytes + bytes > PIPE_BUF) flush();
+            pendingBytes += bytes;
+          }
           pending += `${line}\n`;
-          if (maxDelayMs !== undefined && pending.length >= PIPE_BUF) flush();
-          else if (!scheduled) {
+          if (!scheduled) {
             scheduled = true;
             if (maxDelayMs === undefined) setImmediate(scheduledFlush).unref();
             else setTimeout(scheduledFlush, maxDelayMs).unref();
@@ -92,7 +101,8 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
  * POSIX writes to a pipe of at most PIPE_BUF bytes (4096 on Linux) are atomic: with --workers,
  * several processes write to one stdout pipe, so batched lines go in writes of whole lines of at
  * most that size, never a line split by another process's write. (A single longer line is written
- * alone, as it was before batching.)
+ * alone, as it was before batching.) This holds while the pipe has room: when its reader falls
+ * behind, Node queues the chunks and may hand several to one larger write.
  */
 export const PIPE_BUF = 4096;
 

@@ -37,15 +37,21 @@ async function build(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('gen build takes exactly one gateway file');
   const out = values.out ?? 'out';
   const src = loadGatewaySource(positionals[0]);
-  // Files are written (into a staging folder) while the rest is computed; swapped in only when all is valid.
-  const staged = new StagedOutput(out);
+  // Files are written (into a staging folder) while the rest is computed; swapped in only when all
+  // is valid. The staging folder appears with the first rendered file: a gateway with errors leaves
+  // the disk as it was.
+  let staged: InstanceType<typeof StagedOutput> | undefined;
   let result: Awaited<ReturnType<typeof compileGatewayLoadingTargets>>;
   try {
-    result = await compileGatewayLoadingTargets(src, {}, (rel, content) => staged.add(rel, content));
+    result = await compileGatewayLoadingTargets(src, {}, (rel, content) => {
+      staged ??= new StagedOutput(out);
+      staged.add(rel, content);
+    });
   } catch (e) {
-    await staged.abort();
+    await staged?.abort();
     throw e;
   }
+  if (!staged) throw new Error('internal: gen build rendered no file');
   await staged.commit();
   const m = result.model;
   const { capWarnings, summarizeWarnings } = await import('./warnings.js');

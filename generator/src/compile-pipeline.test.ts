@@ -41,15 +41,22 @@ describe('compile pipeline', () => {
     // The validators read a generated file through yamlDocuments(), which copies the emitter's
     // objects on first read instead of parsing the text: an emitter changing an object after
     // writing it would make them check something else than the file.
-    const { files } = compileGateway(loadGatewaySource(example));
-    for (const [name, text] of files) {
-      if (!name.endsWith('.yaml')) continue;
-      const parsed = parseAllDocuments(text);
-      const docs = Array.isArray(parsed) ? parsed : [parsed];
-      expect(
-        yamlDocuments(text).map((d) => d.value),
-        name,
-      ).toEqual(docs.map((d) => d.toJS()));
+    const golden = path.resolve(import.meta.dirname, '../../test/golden');
+    const sources = [example, ...fs.readdirSync(golden).map((c) => path.join(golden, c, 'gateway.yaml'))].filter((f) =>
+      fs.existsSync(f),
+    );
+    expect(sources.length).toBeGreaterThan(2);
+    for (const source of sources) {
+      // Each gateway's files right after its compile, while they are still the primed ones.
+      for (const [name, text] of compileGateway(loadGatewaySource(source)).files) {
+        if (!name.endsWith('.yaml')) continue;
+        const parsed = parseAllDocuments(text);
+        const docs = Array.isArray(parsed) ? parsed : [parsed];
+        expect(
+          yamlDocuments(text).map((d) => d.value),
+          `${source}: ${name}`,
+        ).toEqual(docs.map((d) => d.toJS()));
+      }
     }
   });
 

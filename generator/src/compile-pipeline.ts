@@ -1,5 +1,6 @@
 // The whole pipeline in memory: gateway.yaml → schema → model → every output → strict
-// validation of every output and of their cross-references. Nothing touches the disk here.
+// validation of every output and of their cross-references. Nothing touches the disk here (an
+// `onFile` callback may: gen build writes each file into a staging folder as it comes).
 // The deployment targets (Kubernetes, Ingress, Gateway API, Kong) come in as an argument, so that
 // `gen build` loads only the ones the gateway's `outputs:` asks for (compile.ts: all of them).
 import path from 'node:path';

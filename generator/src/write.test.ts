@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StagedOutput, writeOutputsAtomically } from './write.js';
 
 const dirs: string[] = [];
@@ -74,6 +74,26 @@ describe('StagedOutput', () => {
     expect(() => staged.add('x/y.yaml', 'under a file')).toThrow();
     expect(() => staged.add('envoy/envoy.yaml', 'again')).toThrow('internal: envoy/envoy.yaml is written twice');
     await staged.abort();
+    expect(fs.readFileSync(path.join(out, 'envoy/envoy.yaml'), 'utf8')).toBe('good');
+    expect(fs.readdirSync(path.dirname(out))).toEqual(['out']);
+  });
+
+  it('rejects on commit when a write fails on the thread pool, leaving the previous output and no staging folder', async () => {
+    const out = path.join(tmp(), 'out');
+    writeOutputsAtomically(out, new Map([['envoy/envoy.yaml', 'good']]));
+    const spy = vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
+      const cb = args.at(-1) as (err: NodeJS.ErrnoException) => void;
+      setImmediate(() => cb(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })));
+    }) as unknown as typeof fs.write);
+    try {
+      const staged = new StagedOutput(out);
+      staged.add('envoy/envoy.yaml', 'bad');
+      staged.add('kong/kong.yaml', 'x');
+      await new Promise((r) => setTimeout(r, 20)); // the failures happen before anyone awaits them
+      await expect(staged.commit()).rejects.toThrow('ENOSPC');
+    } finally {
+      spy.mockRestore();
+    }
     expect(fs.readFileSync(path.join(out, 'envoy/envoy.yaml'), 'utf8')).toBe('good');
     expect(fs.readdirSync(path.dirname(out))).toEqual(['out']);
   });

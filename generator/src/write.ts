@@ -74,7 +74,9 @@ export class StagedOutput {
     const file = path.join(this.#staging, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // Opened here, so a path that cannot be written fails at once, in the caller's stack.
-    this.#writes.push(writeAll(fs.openSync(file, 'w'), Buffer.from(content, 'utf8')));
+    const written = writeAll(fs.openSync(file, 'w'), Buffer.from(content, 'utf8'));
+    written.catch(() => {}); // reported by commit(); never an unhandled rejection meanwhile
+    this.#writes.push(written);
   }
 
   async commit(): Promise<void> {

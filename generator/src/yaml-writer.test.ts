@@ -95,6 +95,10 @@ describe('writeYaml', () => {
 
   it('writes a list item whose fields are all undefined as an empty map', () => {
     expect(parse(writeYaml({ l: [{ a: undefined }, { b: 1 }] }))).toEqual({ l: [{}, { b: 1 }] });
+    // Only own fields are written, as readBack reads them: inherited ones make no line either.
+    const inherited = { l: [Object.create({ a: 1 })], m: { n: Object.create({ b: 2 }) } };
+    expect(parse(writeYaml(inherited))).toEqual({ l: [{}], m: { n: {} } });
+    expect(parse(writeYaml(inherited))).toEqual(readBack(inherited));
     expect(writeYaml({})).toBe('{}\n');
   });
 

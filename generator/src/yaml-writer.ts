@@ -36,7 +36,7 @@ function block(s: string, indent: string): string | undefined {
 
 /** Whether a map writes any line (undefined fields are left out; a map of only those is `{}`). */
 function hasFields(o: Record<string, unknown>): boolean {
-  for (const k in o) if (o[k] !== undefined) return true;
+  for (const k in o) if (o[k] !== undefined && Object.hasOwn(o, k)) return true; // own keys, as writeMap
   return false;
 }
 
