@@ -47,26 +47,30 @@ function walk(node: unknown, visit: (obj: Json, key: string, path: () => string)
   go(node);
 }
 
-function clusterRefs(doc: Json): { path: string; name: string }[] {
-  const refs: { path: string; name: string }[] = [];
-  walk(doc, (obj, key, path) => {
-    if (key === 'route' && typeof obj.cluster === 'string') refs.push({ path: `${path()}.cluster`, name: obj.cluster });
+type Visit = (obj: Json, key: string, path: () => string) => void;
+
+/** A visitor finding every cluster name not in `clusters`, with where (paths built only for those). */
+function missingClusterRefs(clusters: Set<string>, missing: { path: string; name: string }[]): Visit {
+  const ref = (name: string, path: () => string) => {
+    if (!clusters.has(name)) missing.push({ path: path(), name });
+  };
+  return (obj, key, path) => {
+    if (key === 'route' && typeof obj.cluster === 'string') ref(obj.cluster, () => `${path()}.cluster`);
     if (key === 'envoy_grpc' && typeof obj.cluster_name === 'string')
-      refs.push({ path: `${path()}.cluster_name`, name: obj.cluster_name });
+      ref(obj.cluster_name, () => `${path()}.cluster_name`);
     if (key === 'weighted_clusters' && Array.isArray(obj.clusters)) {
-      for (const [i, c] of obj.clusters.entries()) {
-        if (isObj(c)) refs.push({ path: `${path()}.clusters[${i}].name`, name: String(c.name) });
-      }
+      obj.clusters.forEach((c, i) => {
+        if (isObj(c)) ref(String(c.name), () => `${path()}.clusters[${i}].name`);
+      });
     }
     if (
       typeof obj['@type'] === 'string' &&
       obj['@type'].endsWith('.aggregate.v3.ClusterConfig') &&
       Array.isArray(obj.clusters)
     ) {
-      for (const [i, c] of obj.clusters.entries()) refs.push({ path: `${path()}.clusters[${i}]`, name: String(c) });
+      obj.clusters.forEach((c, i) => ref(String(c), () => `${path()}.clusters[${i}]`));
     }
-  });
-  return refs;
+  };
 }
 
 interface Entry {
@@ -106,14 +110,15 @@ export function descriptorGap(config: Json, entries: Entry[]): string | undefine
     const found = level.filter(
       (d) => d.key === e.key && (e.value === undefined || d.value === undefined || d.value === e.value),
     );
-    const shown = entries
-      .slice(0, i + 1)
-      .map((x) => (x.value === undefined ? x.key : `${x.key}=${x.value}`))
-      .join(' > ');
-    if (!found.length) return `no descriptor ${shown} in the rate-limit config`;
+    const shown = () =>
+      entries
+        .slice(0, i + 1)
+        .map((x) => (x.value === undefined ? x.key : `${x.key}=${x.value}`))
+        .join(' > ');
+    if (!found.length) return `no descriptor ${shown()} in the rate-limit config`;
     if (i === entries.length - 1) {
       if (!found.some((d) => isObj(d.rate_limit)))
-        return `descriptor ${shown} has no rate_limit in the rate-limit config`;
+        return `descriptor ${shown()} has no rate_limit in the rate-limit config`;
       return undefined;
     }
     level = found.flatMap((d) => (Array.isArray(d.descriptors) ? (d.descriptors as Json[]) : []));
@@ -127,13 +132,23 @@ export function crossReferences(files: GeneratedFiles): OutputProblem[] {
   const clusters = new Set(
     ((envoy.doc.static_resources as Json)?.clusters as Json[] | undefined)?.map((c) => String(c.name)) ?? [],
   );
-  for (const ref of clusterRefs(envoy.doc)) {
-    if (!clusters.has(ref.name))
-      out.push({ file: envoy.file, path: ref.path, message: `cluster "${ref.name}" is not defined` });
-  }
+  const missing: { path: string; name: string }[] = [];
+  const clusterRefs = missingClusterRefs(clusters, missing);
   const policies = (files.policy.doc.policies as Json | undefined) ?? {};
-  // Every HTTP connection manager that runs ext_authz: each of its routes must name a policy.
-  walk(envoy.doc, (hcm, _key, pathOf) => {
+  // Routes repeat the same few action lists: each list is looked up in the config once.
+  const gaps = new Map<string, string | undefined>();
+  const gapOf = (entries: Entry[]) => {
+    const id = entries
+      .map((e) => (e.value === undefined ? `${e.key}\u0001` : `${e.key}\u0002${e.value}`))
+      .join('\u0000');
+    if (!gaps.has(id)) gaps.set(id, descriptorGap(files.ratelimit.doc, entries));
+    return gaps.get(id);
+  };
+  // One walk of envoy.yaml: cluster references, and every HTTP connection manager that runs
+  // ext_authz (each of its routes must name a policy).
+  const routeProblems: OutputProblem[] = [];
+  walk(envoy.doc, (hcm, key, pathOf) => {
+    clusterRefs(hcm, key, pathOf);
     if (!Array.isArray(hcm.http_filters) || !isObj(hcm.route_config)) return;
     const authz = (hcm.http_filters as Json[]).some((f) => f.name === 'envoy.filters.http.ext_authz');
     for (const [i, vh] of ((hcm.route_config.virtual_hosts as Json[] | undefined) ?? []).entries()) {
@@ -146,9 +161,13 @@ export function crossReferences(files: GeneratedFiles): OutputProblem[] {
           ?.policy;
         if (policy === undefined) {
           if (authz)
-            out.push({ file: envoy.file, path: where(), message: `route "${r.name}" names no ext_authz policy` });
+            routeProblems.push({
+              file: envoy.file,
+              path: where(),
+              message: `route "${r.name}" names no ext_authz policy`,
+            });
         } else if (!isObj(policies[String(policy)])) {
-          out.push({
+          routeProblems.push({
             file: envoy.file,
             path: `${where()}.typed_per_filter_config`,
             message: `policy "${policy}" is not in ${files.policy.file}`,
@@ -157,14 +176,16 @@ export function crossReferences(files: GeneratedFiles): OutputProblem[] {
         const limits = ((r.route as Json | undefined)?.rate_limits as Json[] | undefined) ?? [];
         limits.forEach((rl, k) => {
           const entries = ((rl.actions as Json[] | undefined) ?? []).map(actionEntry);
-          const gap = entries.includes(undefined)
-            ? 'an action the check does not know'
-            : descriptorGap(files.ratelimit.doc, entries as Entry[]);
-          if (gap) out.push({ file: envoy.file, path: `${where()}.route.rate_limits[${k}]`, message: gap });
+          const gap = entries.includes(undefined) ? 'an action the check does not know' : gapOf(entries as Entry[]);
+          if (gap) routeProblems.push({ file: envoy.file, path: `${where()}.route.rate_limits[${k}]`, message: gap });
         });
       }
     }
   });
+  for (const ref of missing) {
+    out.push({ file: envoy.file, path: ref.path, message: `cluster "${ref.name}" is not defined` });
+  }
+  out.push(...routeProblems); // after the cluster problems, as when these were two walks
   if (files.ratelimit.doc.domain !== files.policy.doc.domain) {
     out.push({
       file: files.policy.file,
