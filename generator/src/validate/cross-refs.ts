@@ -68,7 +68,9 @@ function missingClusterRefs(clusters: Set<string>, missing: { path: string; name
       obj['@type'].endsWith('.aggregate.v3.ClusterConfig') &&
       Array.isArray(obj.clusters)
     ) {
-      obj.clusters.forEach((c, i) => ref(String(c), () => `${path()}.clusters[${i}]`));
+      obj.clusters.forEach((c, i) => {
+        ref(String(c), () => `${path()}.clusters[${i}]`);
+      });
     }
   };
 }
