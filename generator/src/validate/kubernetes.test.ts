@@ -64,6 +64,22 @@ describe('validateManifests', () => {
     ]);
   });
 
+  it('checks the Ingress and Gateway API objects against their schemas too (gen build leaves that to it)', () => {
+    const all = new Map([...compileFile('examples/gateway.yaml').files].filter(([f]) => f.startsWith('manifests/')));
+    expect(validateManifests(all)).toEqual([]);
+    let files = edited(all, 'manifests/ingress-nginx.yaml', (o) =>
+      o.kind === 'Ingress' && o.metadata.name === 'ai-gateway-models' ? { ...o, spec: { ...o.spec, rules: 'all' } } : o,
+    );
+    files = edited(files, 'manifests/gateway-api.yaml', (o) =>
+      o.kind === 'HTTPRoute' && o.metadata.name === 'ai-gateway-public'
+        ? { ...o, spec: { ...o.spec, hostnames: 7 } }
+        : o,
+    );
+    const problems = validateManifests(files).map((p) => `${p.file} ${p.message}`);
+    expect(problems).toContain('manifests/ingress-nginx.yaml Ingress ai-gateway-models: must be array');
+    expect(problems).toContain('manifests/gateway-api.yaml HTTPRoute ai-gateway-public: must be array');
+  });
+
   it('reports a Service that selects no pod, and a target port no pod has', () => {
     const files = edited(example, 'manifests/ext-authz.yaml', (o) =>
       o.kind === 'Service' ? { ...o, spec: { ...o.spec, selector: { 'app.kubernetes.io/name': 'nothing' } } } : o,

@@ -4,9 +4,13 @@ import type { DeploymentTarget } from '../target.js';
 import { existingBackendServices } from './backend-services.js';
 import { emitIngressNginx } from './ingress-nginx.js';
 
-/** One check of both outputs, shared by the two targets (compile runs each validator once). */
+/**
+ * One check of both outputs, shared by the two targets (compile runs each validator once). The
+ * objects' schemas are checked by the Kubernetes target's validateManifests, which these outputs
+ * always come with (they are files of manifests/): not twice.
+ */
 export const validateIngressOutputs: DeploymentTarget['validate'] = (files, model) =>
-  validateIngressAndGatewayApi(files, existingBackendServices(model));
+  validateIngressAndGatewayApi(files, existingBackendServices(model), { schemas: false });
 
 export const target: DeploymentTarget = {
   emit: (model, _configs, source) => emitIngressNginx(model, source),
