@@ -11,14 +11,19 @@ const classAnnotation = { 'kubernetes.io/ingress.class': ingressClass };
 
 /** Each plugin instance once, in first-use order; one name always means one config. */
 export function uniquePlugins(routes: KongRoute[]): PluginInstance[] {
-  const seen = new Map<string, PluginInstance>();
-  for (const p of routes.flatMap((k) => k.plugins)) {
-    const prev = seen.get(p.name);
-    if (!prev) seen.set(p.name, p);
-    else if (JSON.stringify(prev) !== JSON.stringify(p))
-      throw new Error(`kong: two configs for plugin ${p.name} (generator bug)`);
+  const seen = new Map<string, { plugin: PluginInstance; json?: string }>();
+  for (const k of routes) {
+    for (const p of k.plugins) {
+      const prev = seen.get(p.name);
+      if (!prev) seen.set(p.name, { plugin: p });
+      else if (prev.plugin !== p) {
+        // Most routes share the very same instance; others must be equal to it (stringified once).
+        prev.json ??= JSON.stringify(prev.plugin);
+        if (prev.json !== JSON.stringify(p)) throw new Error(`kong: two configs for plugin ${p.name} (generator bug)`);
+      }
+    }
   }
-  return [...seen.values()];
+  return [...seen.values()].map((s) => s.plugin);
 }
 
 export function kongPluginDocs(model: GatewayModel, routes: KongRoute[], globals: PluginInstance[]): Json[] {
