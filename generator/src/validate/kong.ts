@@ -6,10 +6,11 @@
 //  - references between them: every plugin a `konghq.com/plugins` annotation names exists, every
 //    generated Service an Ingress names exists with that port (others are existing Services of the
 //    namespace), every anonymous consumer a plugin names exists.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { Service } from 'kubernetes-models/v1/Service';
+import { kongValidator } from './kong-schemas/compiled.js';
 import { crdSchemas, kongApiVersion } from './kong-schemas/crds.js';
 import { deckSchema } from './kong-schemas/deck.js';
 import { pluginSchemas } from './kong-schemas/plugins.js';
@@ -18,18 +19,6 @@ import { yamlDocuments } from './yaml-documents.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
-ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
-const compiled = new Map<object, ValidateFunction>();
-function validator(schema: object): ValidateFunction {
-  let v = compiled.get(schema);
-  if (!v) {
-    v = ajv.compile(schema);
-    compiled.set(schema, v);
-  }
-  return v;
-}
 
 /** `/services/0/routes/1` → `services[0].routes[1]`. */
 function dotted(pointer: string): string {
@@ -43,7 +32,7 @@ function dotted(pointer: string): string {
 const join = (base: string, rest: string) => (base && rest ? `${base}.${rest}` : base || rest);
 
 function schemaProblems(schema: object, value: unknown, file: string, base: string): OutputProblem[] {
-  const v = validator(schema);
+  const v = kongValidator(schema);
   if (v(value)) return [];
   const errors = (v.errors ?? []).filter((e) => !e.schemaPath.includes('/anyOf/'));
   return errors.map((e: ErrorObject) => {

@@ -1,0 +1,25 @@
+// Compiles the Kong output's schemas (generator/src/validate/kong-schemas/) into one standalone
+// validator module (ajv's standalone code, one export per schema) at build time, so that gen does
+// not compile them on every run. kong-validators.test.ts holds them to the schemas compiled at run time.
+import fs from 'node:fs';
+import { Ajv } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone/index.js';
+
+const dist = new URL('../dist/generator/src/validate/kong-schemas/', import.meta.url);
+const { kongAjvOptions, xMessage, kongSchemasByName } = await import(new URL('compiled.js', dist).href);
+const ajv = new Ajv({ ...kongAjvOptions, code: { source: true, esm: true } });
+ajv.addKeyword(xMessage);
+const exports = {};
+for (const [name, schema] of kongSchemasByName()) {
+  ajv.addSchema(schema, name);
+  exports[name] = name;
+}
+// ajv's ESM output still calls require() for its runtime helpers.
+const code = standaloneCode
+  .default(ajv, exports)
+  .replace(
+    /^"use strict";/,
+    `"use strict";import { createRequire } from 'node:module';const require = createRequire(import.meta.url);`,
+  );
+if (!code.includes('createRequire')) throw new Error('build-kong-validators: unexpected ajv standalone output');
+fs.writeFileSync(new URL('validators.js', dist), code);
