@@ -6,7 +6,9 @@ import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
 const dist = new URL('../dist/generator/src/validate/kong-schemas/', import.meta.url);
-const { kongAjvOptions, xMessage, kongSchemasByName } = await import(new URL('compiled.js', dist).href);
+const { kongAjvOptions, xMessage, kongSchemasByName, kongSchemasDigest } = await import(
+  new URL('compiled.js', dist).href
+);
 const ajv = new Ajv({ ...kongAjvOptions, code: { source: true, esm: true } });
 ajv.addKeyword(xMessage);
 const exports = {};
@@ -22,4 +24,6 @@ const code = standaloneCode
     `"use strict";import { createRequire } from 'node:module';const require = createRequire(import.meta.url);`,
   );
 if (!code.includes('createRequire')) throw new Error('build-kong-validators: unexpected ajv standalone output');
-fs.writeFileSync(new URL('validators.js', dist), code);
+// The schemas they come from: compiled.ts uses them only while the schemas are still these.
+const digest = `\nexport const schemasDigest = ${JSON.stringify(kongSchemasDigest())};\n`;
+fs.writeFileSync(new URL('validators.js', dist), code + digest);

@@ -250,8 +250,10 @@ describe('ext-authz process: logs', () => {
       ],
       [{ method: 'GET', path: `/v1/models?api_key=${support}&access_token=${good}`, policy: 'models' }, 0],
     ];
-    // Audit lines are written in batches (up to 20 ms late): count this test's own.
+    // Audit lines are written in batches (up to 20 ms late): count this test's own, from a point
+    // where the earlier tests' lines are all out.
     const logged = () => proc.output().split('"msg":"decision"').length - 1;
+    await new Promise((r) => setTimeout(r, 100));
     const before = logged();
     for (const [r, code] of requests) {
       const res = await checkOk(r);
@@ -261,7 +263,10 @@ describe('ext-authz process: logs', () => {
 
     // Let the process flush its stdout.
     const deadline = Date.now() + 5000;
-    while (logged() < before + requests.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // + 1: stillServing()'s own check, the last line: once it is out, every line above is.
+    while (logged() < before + requests.length + 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(logged()).toBe(before + requests.length + 1);
 
     const out = proc.output();
     const lines = out.split('\n').filter((l) => l.trim());

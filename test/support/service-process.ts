@@ -13,7 +13,7 @@ export interface ServiceProcess {
   output(): string;
   /**
    * The log lines containing `text`, once there are at least `count` of them (ext-authz writes its
-   * audit lines once per event-loop turn, so they may arrive just after the response). Rejects
+   * audit lines in batches, up to 20 ms after the response). Rejects
    * after `timeoutMs`.
    */
   linesWith(text: string, count?: number, timeoutMs?: number): Promise<string[]>;

@@ -1,6 +1,7 @@
-// Strict checks of the ingress-nginx, Gateway API and backend Service manifests before anything
-// is written: every object against the upstream models (kubernetes-models,
-// @kubernetes-models/gateway-api), names, and the references between the files (parentRefs name
+// Strict checks of the ingress-nginx, Gateway API and backend Service manifests before the output
+// folder changes: every object against the upstream models (kubernetes-models,
+// @kubernetes-models/gateway-api; gen build leaves that to validateManifests, which checks the same
+// files of manifests/), names, and the references between the files (parentRefs name
 // the generated Gateway and its listeners, every backend names a generated or existing Service
 // and one of its ports, every non-canary Ingress is protected by ext-authz).
 import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';

@@ -5,12 +5,14 @@ import { existingBackendServices } from './backend-services.js';
 import { emitIngressNginx } from './ingress-nginx.js';
 
 /**
- * One check of both outputs, shared by the two targets (compile runs each validator once). The
- * objects' schemas are checked by the Kubernetes target's validateManifests, which these outputs
- * always come with (they are files of manifests/): not twice.
+ * One check of both outputs, shared by the two targets (compile runs each validator once). With
+ * the Kubernetes target (model/outputs.ts adds it to these), its validateManifests checks every
+ * object of manifests/ against its schema: not twice.
  */
 export const validateIngressOutputs: DeploymentTarget['validate'] = (files, model) =>
-  validateIngressAndGatewayApi(files, existingBackendServices(model), { schemas: false });
+  validateIngressAndGatewayApi(files, existingBackendServices(model), {
+    schemas: !model.outputs.includes('kubernetes'),
+  });
 
 export const target: DeploymentTarget = {
   emit: (model, _configs, source) => emitIngressNginx(model, source),

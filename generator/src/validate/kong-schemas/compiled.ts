@@ -2,6 +2,7 @@
 // them ahead of time into dist/ (scripts/build-kong-validators.mjs, ajv's standalone code): gen
 // loads them instead of compiling ~15 schemas on every run. The TypeScript sources (tests) compile
 // them here; kong-validators.test.ts holds the two to the same errors.
+import { createHash } from 'node:crypto';
 import type { KeywordDefinition, Options, ValidateFunction } from 'ajv';
 import { crdSchemas } from './crds.js';
 import { deckSchema } from './deck.js';
@@ -27,14 +28,27 @@ export function kongSchemasByName(): Map<string, object> {
   ]);
 }
 
-/** The validators `npm run build` compiled, if this is dist/ (undefined for the sources). */
+/** SHA-256 of the schemas by name: the build writes it beside the validators it compiled. */
+export function kongSchemasDigest(): string {
+  return createHash('sha256')
+    .update(JSON.stringify([...kongSchemasByName()]))
+    .digest('hex');
+}
+
+/**
+ * The validators `npm run build` compiled, if this is dist/ and they were compiled from these very
+ * schemas (a dist/ rebuilt by tsc alone may hold older ones); undefined otherwise.
+ */
 export async function prebuiltKongValidators(): Promise<Record<string, ValidateFunction> | undefined> {
   const file = './validators.js'; // written by scripts/build-kong-validators.mjs
+  let built: Record<string, unknown>;
   try {
-    return (await import(file)) as Record<string, ValidateFunction>;
+    built = (await import(file)) as Record<string, unknown>;
   } catch {
     return undefined;
   }
+  if (built.schemasDigest !== kongSchemasDigest()) return undefined;
+  return built as Record<string, ValidateFunction>;
 }
 
 /** The same validators compiled now. */
@@ -50,8 +64,7 @@ const byName = kongSchemasByName();
 const validators = prebuilt
   ? new Map([...byName].filter(([name]) => typeof prebuilt[name] === 'function').map(([n, s]) => [s, prebuilt[n]]))
   : await compileKongValidators();
-if (validators.size !== byName.size)
-  throw new Error('internal: dist/ holds Kong validators of other schemas: npm run build');
+if (validators.size !== new Set(byName.values()).size) throw new Error('internal: a Kong schema without its validator');
 
 /** The validator of one of the schemas above. */
 export function kongValidator(schema: object): ValidateFunction {
