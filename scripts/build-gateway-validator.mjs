@@ -5,7 +5,7 @@
 // same errors.
 import fs from 'node:fs';
 import { Ajv } from 'ajv';
-import standaloneCode from 'ajv/dist/standalone/index.js';
+import { esmStandaloneCode } from './lib/ajv-standalone.mjs';
 
 const dist = new URL('../dist/generator/src/config/', import.meta.url);
 const { gatewaySchema } = await import(new URL('schema.js', dist).href);
@@ -13,12 +13,4 @@ const { ajvOptions, xHint } = await import(new URL('schema-validator-options.js'
 const ajv = new Ajv({ ...ajvOptions, code: { source: true, esm: true } });
 ajv.addKeyword(xHint);
 const validate = ajv.compile(gatewaySchema);
-// ajv's ESM output still calls require() for its runtime helpers (equal, ucs2length).
-const code = standaloneCode
-  .default(ajv, validate)
-  .replace(
-    /^"use strict";/,
-    `"use strict";import { createRequire } from 'node:module';const require = createRequire(import.meta.url);`,
-  );
-if (!code.includes('createRequire')) throw new Error('build-gateway-validator: unexpected ajv standalone output');
-fs.writeFileSync(new URL('gateway-schema-validate.js', dist), code);
+fs.writeFileSync(new URL('gateway-schema-validate.js', dist), esmStandaloneCode(ajv, validate));

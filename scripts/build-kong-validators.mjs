@@ -3,7 +3,7 @@
 // not compile them on every run. kong-validators.test.ts holds them to the schemas compiled at run time.
 import fs from 'node:fs';
 import { Ajv } from 'ajv';
-import standaloneCode from 'ajv/dist/standalone/index.js';
+import { esmStandaloneCode } from './lib/ajv-standalone.mjs';
 
 const dist = new URL('../dist/generator/src/validate/kong-schemas/', import.meta.url);
 const { kongAjvOptions, xMessage, kongSchemasByName, kongSchemasDigest } = await import(
@@ -16,14 +16,7 @@ for (const [name, schema] of kongSchemasByName()) {
   ajv.addSchema(schema, name);
   exports[name] = name;
 }
-// ajv's ESM output still calls require() for its runtime helpers.
-const code = standaloneCode
-  .default(ajv, exports)
-  .replace(
-    /^"use strict";/,
-    `"use strict";import { createRequire } from 'node:module';const require = createRequire(import.meta.url);`,
-  );
-if (!code.includes('createRequire')) throw new Error('build-kong-validators: unexpected ajv standalone output');
+const code = esmStandaloneCode(ajv, exports);
 // The schemas they come from: compiled.ts uses them only while the schemas are still these.
 const digest = `\nexport const schemasDigest = ${JSON.stringify(kongSchemasDigest())};\n`;
 fs.writeFileSync(new URL('validators.js', dist), code + digest);

@@ -159,15 +159,21 @@ describe('createLogger', () => {
   });
 });
 
+/** A stream that keeps every write as a string. */
+function collected(): { writes: string[]; stream: Writable } {
+  const writes: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      writes.push(chunk.toString());
+      cb();
+    },
+  });
+  return { writes, stream };
+}
+
 describe('createLogger with batch', () => {
   it('writes info lines together after the current turn; a warn line at once, after them', async () => {
-    const writes: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        writes.push(chunk.toString());
-        cb();
-      },
-    });
+    const { writes, stream } = collected();
     const log = createLogger('svc', { stream, batch: true, level: 'info' });
     log.info('one');
     log.info('two');
@@ -200,13 +206,7 @@ describe('createLogger with batch', () => {
 
 describe('createLogger with batch: { maxDelayMs }', () => {
   it('writes lines when PIPE_BUF bytes wait, or when the oldest has waited maxDelayMs; warn at once', async () => {
-    const writes: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        writes.push(chunk.toString());
-        cb();
-      },
-    });
+    const { writes, stream } = collected();
     const log = createLogger('svc', { stream, batch: { maxDelayMs: 30 }, level: 'info' });
     const t0 = performance.now();
     log.info('one');
