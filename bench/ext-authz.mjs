@@ -8,6 +8,7 @@
 //
 //   npm run build && node bench/ext-authz.mjs [--duration 8] [--warmup 1] [--concurrency 16,64]
 //     [--connections 4] [--workers 1,2] [--rounds 3] [--cpu-prof DIR] [--json FILE] [--node-args "FLAGS"]
+//     [--log-level info|warn]
 //
 // --rounds N (default 3): the no-op and ext-authz (once per --workers value) run at once, and each
 // round loads them one after the other at each concurrency; a round's ratios are against that
@@ -35,7 +36,8 @@
 // least h2load's count, with no deny.
 //
 // ext-authz runs with LOG_LEVEL=info, as in production: one JSON audit line per decision on its
-// stdout, which the bench reads (as a container runtime would).
+// stdout, which the bench reads (as a container runtime would). --log-level warn runs it without
+// audit lines, to see what they cost (a diagnostic: the targets are judged with them).
 //
 // The same token is sent every time, so after the first call ext-authz answers from its
 // verified-token cache (no signature check): real traffic with many distinct tokens costs more.
@@ -81,7 +83,15 @@ const TARGET_P99_MS = 3;
 const TARGET_P99_AT = 16;
 
 function parseArgs(argv) {
-  const o = { duration: 8, warmup: 1, concurrency: [16, 64], connections: 4, workers: [1, 2], rounds: 3 };
+  const o = {
+    duration: 8,
+    warmup: 1,
+    concurrency: [16, 64],
+    connections: 4,
+    workers: [1, 2],
+    rounds: 3,
+    logLevel: 'info',
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -94,10 +104,15 @@ function parseArgs(argv) {
     else if (flag === '--node-args') o.nodeArgs = value().split(/\s+/).filter(Boolean);
     else if (flag === '--json') o.json = path.resolve(value());
     else if (flag === '--rounds') o.rounds = Number(value());
+    else if (flag === '--log-level') o.logLevel = value();
     else {
       console.error(`bench/ext-authz.mjs: unknown argument ${argv[i]} (see the header of the file)`);
       process.exit(2);
     }
+  }
+  if (!['info', 'warn'].includes(o.logLevel)) {
+    console.error('bench/ext-authz.mjs: --log-level is info (audit lines, the default) or warn (none)');
+    process.exit(2);
   }
   if (!(Number.isInteger(o.rounds) && o.rounds > 0)) {
     console.error('bench/ext-authz.mjs: --rounds must be a whole number > 0');
@@ -257,7 +272,7 @@ async function startService(policyFile, workers) {
       '--workers',
       String(workers),
     ],
-    { name: 'ext-authz', cwd: APP, env: { ...process.env, LOG_LEVEL: 'info' } },
+    { name: 'ext-authz', cwd: APP, env: { ...process.env, LOG_LEVEL: opts.logLevel } },
   );
   await waitForHttp200(`http://${HOST}:${httpPort}/readyz`, { child, timeoutMs: 20_000 });
   await waitForTcp(HOST, grpcPort, { child, timeoutMs: 10_000 });
@@ -436,7 +451,7 @@ async function main() {
   console.log(
     [
       `machine: ${machine.cores} cores, ${machine.cpu}, ${fmt(machine.memGiB, 1)} GiB RAM, Node ${machine.node}, h2load ${machine.h2load} (-t 1)`,
-      `each run: ${opts.warmup} s warm-up + ${opts.duration} s measured, ${opts.connections} HTTP/2 connections; CheckRequest for POST /execute: API key ${bodies.apikey.length} B, JWT ${bodies.jwt.length} B`,
+      `each run: ${opts.warmup} s warm-up + ${opts.duration} s measured, ${opts.connections} HTTP/2 connections; CheckRequest for POST /execute: API key ${bodies.apikey.length} B, JWT ${bodies.jwt.length} B; ext-authz LOG_LEVEL=${opts.logLevel}${opts.logLevel === 'info' ? ' (an audit line per decision)' : ' (no audit lines)'}`,
       '',
       table,
       '',
