@@ -68,7 +68,7 @@ import {
   waitForTcp,
 } from './lib/processes.mjs';
 import { metricByLabel, metricSum } from './lib/prometheus.mjs';
-import { ratioCell, ratioVerdict, roundsNote, summariseRounds } from './lib/rounds.mjs';
+import { ratioCell, ratioVerdict, roundsNote, serviceLoadDefaults, summariseRounds } from './lib/rounds.mjs';
 import { snapshotBuild } from './lib/snapshot.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,15 +83,7 @@ const TARGET_P99_MS = 3;
 const TARGET_P99_AT = 16;
 
 function parseArgs(argv) {
-  const o = {
-    duration: 8,
-    warmup: 1,
-    concurrency: [16, 64],
-    connections: 4,
-    workers: [1, 2],
-    rounds: 3,
-    logLevel: 'info',
-  };
+  const o = { ...serviceLoadDefaults, duration: 8, warmup: 1, logLevel: 'info' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];

@@ -72,7 +72,7 @@ import {
 } from './lib/processes.mjs';
 import { metricByLabel, metricSum } from './lib/prometheus.mjs';
 import { commandCalls, redisVersion, startRedis } from './lib/redis.mjs';
-import { ratioCell, ratioVerdict, roundsNote, summariseRounds } from './lib/rounds.mjs';
+import { ratioCell, ratioVerdict, roundsNote, serviceLoadDefaults, summariseRounds } from './lib/rounds.mjs';
 import { snapshotBuild } from './lib/snapshot.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -91,16 +91,7 @@ const RETRIES_DEFAULT = 2; // --retries: extra attempts of a disturbed run
 // ---------------------------------------------------------------------------------------------
 // Flags.
 function parseArgs(argv) {
-  const o = {
-    duration: 10,
-    warmup: 2,
-    concurrency: [16, 64],
-    connections: 4,
-    workers: [1, 2],
-    store: 'redis',
-    retries: RETRIES_DEFAULT,
-    rounds: 3,
-  };
+  const o = { ...serviceLoadDefaults, duration: 10, warmup: 2, store: 'redis', retries: RETRIES_DEFAULT };
   const list = (v) => v.split(',').map((x) => Number(x.trim()));
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
