@@ -25,14 +25,7 @@ import {
   DeniedHttpResponseSchema,
   OkHttpResponseSchema,
 } from '../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
-import {
-  eachField,
-  eachTopField,
-  encodeMessage,
-  field,
-  RECURSION_LIMIT,
-  readTag,
-} from '../../common/envoy-api/proto-wire.js';
+import { eachField, eachTopField, encodeMessage, field } from '../../common/envoy-api/proto-wire.js';
 import { policyContextKey, responseStatusCode } from './check-grpc.js';
 import { type CheckInput, type Decision, denialBody } from './decision.js';
 
@@ -79,20 +72,15 @@ interface Gathered {
   sourceAddress: string | undefined;
 }
 
-/** A map<string, string> entry (what eachField(r, depth, undefined, …) reads, without a closure per entry). */
 function readStringMapEntry(r: BinaryReader, depth: number, strict: boolean, into: Record<string, string>): void {
-  if (depth > RECURSION_LIMIT) throw new Error('maximum recursion depth reached');
-  const length = r.uint32();
-  const end = r.pos + length;
   let key = '';
   let value = '';
-  while (r.pos < end) {
-    const tag = readTag(r);
-    const no = tag >>> 3;
+  eachField(r, depth, undefined, (no) => {
     if (no === 1) key = r.string(strict);
     else if (no === 2) value = r.string(strict);
-    else r.skip(tag & 7, no, RECURSION_LIMIT - depth);
-  }
+    else return false;
+    return true;
+  });
   into[key] = value;
 }
 

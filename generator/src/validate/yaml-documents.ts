@@ -44,20 +44,21 @@ export function readBack(v: unknown): unknown {
 
 export function yamlDocuments(text: string): ParsedDocument[] {
   let docs = cache.get(text);
-  const values = docs ? undefined : primed.get(text);
-  if (values) {
-    docs = values.map((v, index) => ({ index, value: readBack(v) }));
-    if (cache.size > 64) cache.clear();
-    cache.set(text, docs);
-  } else if (!docs) {
-    const parsed = parseAllDocuments(text);
-    docs = (Array.isArray(parsed) ? parsed : [parsed]).map((d, index) =>
-      d.errors.length
-        ? { index, error: d.errors[0].message.split('\n')[0], value: undefined }
-        : { index, value: d.toJS() as unknown },
-    );
+  if (!docs) {
+    const values = primed.get(text);
+    primed.delete(text); // read back once; the emitter's objects are not kept alive for it
+    docs = values ? values.map((v, index) => ({ index, value: readBack(v) })) : parsedDocuments(text);
     if (cache.size > 64) cache.clear();
     cache.set(text, docs);
   }
   return docs;
+}
+
+function parsedDocuments(text: string): ParsedDocument[] {
+  const parsed = parseAllDocuments(text);
+  return (Array.isArray(parsed) ? parsed : [parsed]).map((d, index) =>
+    d.errors.length
+      ? { index, error: d.errors[0].message.split('\n')[0], value: undefined }
+      : { index, value: d.toJS() as unknown },
+  );
 }
