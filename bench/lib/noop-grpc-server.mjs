@@ -1,12 +1,19 @@
-// A no-op gRPC server, the baseline of the service benches: a minimal @grpc/grpc-js server (same
-// HTTP/2 stack and server options as our services, see common/service-runtime/grpc-server.ts) that
-// answers every unary call of the given method paths with a fixed response (default: the empty
-// message) and status OK, without decoding the request. What a service measures above this is the
-// cost of its own work (decode, logic, store, encode, metrics).
+// A no-op gRPC server, the baseline of the service benches: it answers every unary call of the
+// given method paths with a fixed response (default: the empty message) and status OK, without
+// decoding the request. What a service measures above this is the cost of its own work (decode,
+// logic, store, encode, metrics) and, against the grpc-js stack, of the gRPC server it runs on.
+//
+// Two stacks (--stack):
+//   grpc-js     a minimal @grpc/grpc-js server with the HTTP/2 settings of our services: the
+//               reference the service targets were set against (the default);
+//   node-http2  our services' own server (common/service-runtime/grpc-server.ts, loaded from the
+//               bench's snapshot of dist/ given with --app): the same stack as the services, so a
+//               service's ratio to it is the cost of its own work alone.
 //
 // As a program (one process, prints `{"listening":PORT}` on stdout once bound):
 //   node bench/lib/noop-grpc-server.mjs --method /envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit \
-//     [--method /other.Service/Method ...] [--port 0] [--host 127.0.0.1] [--response-hex HEX]
+//     [--method /other.Service/Method ...] [--port 0] [--host 127.0.0.1] [--response-hex HEX] \
+//     [--stack grpc-js|node-http2 --app DIR]
 //
 // From a bench (spawns the program above in its own process, tracked by processes.mjs):
 //   const noop = await startNoopGrpcServer({ methods: ['/envoy.service.auth.v3.Authorization/Check'] });
@@ -17,8 +24,8 @@ import { spawnTracked, stopProcess, waitUntil } from './processes.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
-/** The server options of common/service-runtime/grpc-server.ts (DEFAULT_GRPC_SERVER_OPTIONS), so the
- *  baseline runs the same HTTP/2 settings as the services. */
+/** The grpc-js options matching GRPC_SERVER_DEFAULTS of common/service-runtime/grpc-server.ts, so the
+ *  grpc-js baseline runs the same HTTP/2 settings as the services. */
 export const NOOP_SERVER_OPTIONS = {
   'grpc.max_concurrent_streams': 100_000,
   'grpc.keepalive_time_ms': 60_000,
@@ -29,7 +36,8 @@ export const NOOP_SERVER_OPTIONS = {
 /**
  * Starts the no-op server in a child process. `methods`: full method paths ('/pkg.Service/Method').
  * `response`: bytes of the response message (default empty). `port` 0 (default) lets the OS pick.
- * `nodeArgs`: extra node flags (e.g. ['--cpu-prof']). Resolves { port, child, stop() }.
+ * `nodeArgs`: extra node flags (e.g. ['--cpu-prof']). `stack`: 'grpc-js' (default) or 'node-http2'
+ * (then `app`: the folder holding the dist/ to load it from). Resolves { port, child, stop() }.
  */
 export async function startNoopGrpcServer({
   methods,
@@ -37,12 +45,15 @@ export async function startNoopGrpcServer({
   port = 0,
   response,
   nodeArgs = [],
+  stack = 'grpc-js',
+  app,
   timeoutMs = 15_000,
 } = {}) {
   if (!methods?.length) throw new Error('startNoopGrpcServer: give at least one method path');
   const args = [...nodeArgs, SELF, '--host', host, '--port', String(port)];
   for (const m of methods) args.push('--method', m);
   if (response?.length) args.push('--response-hex', Buffer.from(response).toString('hex'));
+  if (stack !== 'grpc-js') args.push('--stack', stack, '--app', app);
   let bound;
   const child = spawnTracked(process.execPath, args, {
     name: 'noop-grpc-server',
@@ -62,8 +73,7 @@ export async function startNoopGrpcServer({
 // ---------------------------------------------------------------------------------------------
 // The program.
 async function serve(argv) {
-  const grpc = await import('@grpc/grpc-js');
-  const opts = { host: '127.0.0.1', port: 0, methods: [], response: Buffer.alloc(0) };
+  const opts = { host: '127.0.0.1', port: 0, methods: [], response: Buffer.alloc(0), stack: 'grpc-js' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -71,6 +81,8 @@ async function serve(argv) {
     else if (a === '--port') opts.port = Number(v);
     else if (a === '--host') opts.host = v;
     else if (a === '--response-hex') opts.response = Buffer.from(v, 'hex');
+    else if (a === '--stack') opts.stack = v;
+    else if (a === '--app') opts.app = v;
     else {
       console.error(`noop-grpc-server: unknown argument ${a}`);
       process.exit(2);
@@ -81,7 +93,10 @@ async function serve(argv) {
     console.error('noop-grpc-server: give --method /package.Service/Method (one or more)');
     process.exit(2);
   }
-  const server = new grpc.Server(NOOP_SERVER_OPTIONS);
+  if (!['grpc-js', 'node-http2'].includes(opts.stack) || (opts.stack === 'node-http2' && !opts.app)) {
+    console.error('noop-grpc-server: --stack is grpc-js or node-http2 (with --app DIR holding dist/)');
+    process.exit(2);
+  }
   const identity = (b) => b;
   // One service definition per service name, holding its methods.
   const byService = new Map();
@@ -101,6 +116,10 @@ async function serve(argv) {
     };
     s.implementation[method] = (_call, callback) => callback(null, opts.response);
   }
+  const listening = (port) => process.stdout.write(`${JSON.stringify({ listening: port })}\n`);
+  if (opts.stack === 'node-http2') return serveOnOurServer(opts, [...byService.values()], listening);
+  const grpc = await import('@grpc/grpc-js');
+  const server = new grpc.Server(NOOP_SERVER_OPTIONS);
   for (const { definition, implementation } of byService.values()) server.addService(definition, implementation);
   const address = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
   server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
@@ -108,12 +127,30 @@ async function serve(argv) {
       console.error(`noop-grpc-server: cannot listen on ${address}: ${error.message}`);
       process.exit(1);
     }
-    process.stdout.write(`${JSON.stringify({ listening: port })}\n`);
+    listening(port);
   });
   const stop = () => {
     server.forceShutdown();
     process.exit(0);
   };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** The same no-op on common/service-runtime/grpc-server.ts, from the snapshot's dist/. */
+async function serveOnOurServer(opts, services, listening) {
+  const runtime = (file) => import(pathToFileURL(path.join(opts.app, 'dist/common/service-runtime', file)).href);
+  const { startGrpcServer } = await runtime('grpc-server.js');
+  const { HealthState } = await runtime('health-state.js');
+  let handle;
+  try {
+    handle = await startGrpcServer({ host: opts.host, port: opts.port, services, health: new HealthState() });
+  } catch (e) {
+    console.error(`noop-grpc-server: ${e.message}`);
+    process.exit(1);
+  }
+  listening(handle.port);
+  const stop = () => handle.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

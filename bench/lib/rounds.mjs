@@ -11,14 +11,14 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/** The load both service benches put on by default: concurrencies, HTTP/2 connections, --workers values, rounds. */
+export const serviceLoadDefaults = { concurrency: [16, 64], connections: 4, workers: [1, 2], rounds: 3 };
+
 /**
  * rows: one per (key, concurrency, round) with reqPerSec, latency {p50, p99}, cpu {…}.
  * Returns one row per (key, concurrency), in first-seen order, with the medians of those fields,
  * `ratio` {median, min, max} against `baselineKey` of the same round and concurrency, and `runs`.
  */
-/** The load both service benches put on by default: concurrencies, HTTP/2 connections, --workers values, rounds. */
-export const serviceLoadDefaults = { concurrency: [16, 64], connections: 4, workers: [1, 2], rounds: 3 };
-
 export function summariseRounds(rows, baselineKey) {
   const groups = new Map();
   for (const r of rows) {

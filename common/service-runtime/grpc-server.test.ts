@@ -1,3 +1,4 @@
+import http2 from 'node:http2';
 import net from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
@@ -8,7 +9,7 @@ import {
   RateLimitResponse_Code,
   RateLimitService,
 } from '../envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
-import { type GrpcServerHandle, startGrpcServer } from './grpc-server.js';
+import { GRPC_SERVER_DEFAULTS, type GrpcServerHandle, startGrpcServer } from './grpc-server.js';
 import { grpcServiceDefinition } from './grpc-service.js';
 import { HealthState } from './health-state.js';
 
@@ -83,7 +84,6 @@ describe('startGrpcServer', () => {
     const health = new HealthState();
     const handle = await start(health);
     expect(handle.port).toBeGreaterThan(0);
-    expect(handle.server).toBeInstanceOf(grpc.Server);
     const c = newClient(rlsDefinition, handle.port);
     const res = (await call(c, 'ShouldRateLimit', create(RateLimitRequestSchema, { domain: 'x' }))) as {
       overallCode: number;
@@ -141,6 +141,44 @@ describe('startGrpcServer', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
     const status = await ended;
     expect(status.code).toBe(grpc.status.UNAVAILABLE);
+  });
+
+  it('reports SERVICE_UNKNOWN on Watch for a service not declared yet, then follows it once declared', async () => {
+    const health = new HealthState();
+    health.setServing('', true);
+    const handle = await start(health);
+    const c = healthClient(handle.port);
+    const stream = c.Watch({ service: 'later.Service' });
+    cleanups.push(() => stream.cancel());
+    const seen: string[] = [];
+    stream.on('data', (m: unknown) => seen.push((m as { status: string }).status));
+    stream.on('error', () => {});
+    await waitFor(() => seen.length === 1);
+    health.setServing('later.Service', true);
+    await waitFor(() => seen.length === 2);
+    expect(seen).toEqual(['SERVICE_UNKNOWN', 'SERVING']);
+  });
+
+  it('answers a health request that is not a HealthCheckRequest INTERNAL, and keeps serving', async () => {
+    const handle = await start(new HealthState());
+    const identity = (b: Buffer) => b;
+    const raw = newClient(
+      {
+        Check: {
+          path: '/grpc.health.v1.Health/Check',
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: identity,
+          requestDeserialize: identity,
+          responseSerialize: identity,
+          responseDeserialize: identity,
+        },
+      },
+      handle.port,
+    );
+    const e = await callError(raw, 'Check', Buffer.from([0x0a, 0x05, 0x61])); // string longer than the message
+    expect(e.code).toBe(grpc.status.INTERNAL);
+    expect(await check(healthClient(handle.port), '')).toBe('NOT_SERVING');
   });
 
   it('close() lets an in-flight call finish, then refuses new calls', async () => {
@@ -204,13 +242,53 @@ describe('startGrpcServer', () => {
     expect(e.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
   });
 
-  it('applies the channel options for a hot local service', async () => {
-    const health = new HealthState();
-    const handle = await start(health);
-    const options = (handle.server as unknown as { options: grpc.ServerOptions }).options;
-    expect(options['grpc.max_concurrent_streams']).toBeGreaterThanOrEqual(10_000);
-    expect(options['grpc.keepalive_permit_without_calls']).toBe(1);
-    expect(options['grpc.keepalive_time_ms']).toBeGreaterThan(0);
+  it('announces a high stream limit to each connection (Envoy multiplexes every call on a few)', async () => {
+    const handle = await start(new HealthState());
+    const session = http2.connect(`http://127.0.0.1:${handle.port}`);
+    cleanups.push(() => new Promise<void>((resolve) => session.close(() => resolve())));
+    await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+    expect(session.remoteSettings.maxConcurrentStreams).toBe(GRPC_SERVER_DEFAULTS.maxConcurrentStreams);
+  });
+
+  it('drops a connection that does not answer its keepalive PING, and keeps one that does', async () => {
+    const handle = await start(new HealthState(), okImplementation(), { keepaliveTimeMs: 50, keepaliveTimeoutMs: 100 });
+    // A peer that speaks the HTTP/2 preface and then goes silent (acknowledges nothing).
+    const silent = net.connect(handle.port, '127.0.0.1');
+    cleanups.push(() => {
+      silent.destroy();
+    });
+    silent.on('error', () => {});
+    silent.resume();
+    silent.write(
+      Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]),
+    );
+    const closedAfter = await new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      silent.once('close', () => resolve(Date.now() - t0));
+    });
+    expect(closedAfter).toBeLessThan(2000);
+    // node's client acknowledges PINGs: its connection outlives several keepalive rounds.
+    const session = http2.connect(`http://127.0.0.1:${handle.port}`);
+    let dropped = false;
+    session.on('close', () => {
+      dropped = true;
+    });
+    session.on('error', () => {});
+    cleanups.push(() => new Promise<void>((resolve) => session.close(() => resolve())));
+    await sleep(400);
+    expect(dropped).toBe(false);
+  });
+
+  it('refuses a streaming method at start: only unary calls are served', async () => {
+    const streaming = { ...rlsDefinition.ShouldRateLimit, responseStream: true };
+    await expect(
+      startGrpcServer({
+        host: '127.0.0.1',
+        port: 0,
+        services: [{ definition: { ShouldRateLimit: streaming }, implementation: okImplementation() }],
+        health: new HealthState(),
+      }),
+    ).rejects.toThrow(/ShouldRateLimit is a streaming method/);
   });
 
   it('rejects when the port is taken', async () => {

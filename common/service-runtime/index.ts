@@ -18,7 +18,7 @@ export {
   usageText,
 } from './flags.js';
 export {
-  DEFAULT_GRPC_SERVER_OPTIONS,
+  GRPC_SERVER_DEFAULTS,
   type GrpcServerHandle,
   type GrpcServiceRegistration,
   type StartGrpcServerOptions,

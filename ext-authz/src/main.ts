@@ -35,7 +35,6 @@ import { TokenQuota } from './token-quota.js';
 import { UpstreamCredentials } from './upstream-credentials.js';
 
 const serviceName = 'envoy.service.auth.v3.Authorization';
-// Batched: one audit line per decision would otherwise be one write per request.
 // One audit line per decision: written in batches of up to PIPE_BUF bytes, none waiting over 20 ms.
 const log = createLogger('ext-authz', { batch: { maxDelayMs: 20 } });
 
