@@ -13,7 +13,7 @@ import {
   RateLimitService,
 } from '../envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
 import { frameMessage } from './grpc-protocol.js';
-import { startGrpcServer } from './grpc-server.js';
+import { type GrpcServerHandle, startGrpcServer } from './grpc-server.js';
 import { grpcServiceDefinition } from './grpc-service.js';
 import { HealthState } from './health-state.js';
 
@@ -25,14 +25,19 @@ afterEach(async () => {
 
 type Handler = (call: grpc.ServerUnaryCall<{ domain: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => void;
 
-async function serve(handler: Handler, maxReceiveMessageBytes?: number): Promise<http2.ClientHttp2Session> {
+async function serve(
+  handler: Handler,
+  extra: Partial<Parameters<typeof startGrpcServer>[0]> = {},
+  onHandle: (handle: GrpcServerHandle) => void = () => {},
+): Promise<http2.ClientHttp2Session> {
   const handle = await startGrpcServer({
     host: '127.0.0.1',
     port: 0,
     services: [{ definition: grpcServiceDefinition(RateLimitService), implementation: { ShouldRateLimit: handler } }],
     health: new HealthState(),
-    maxReceiveMessageBytes,
+    ...extra,
   });
+  onHandle(handle);
   cleanups.push(() => handle.close());
   const session = http2.connect(`http://127.0.0.1:${handle.port}`);
   session.on('error', () => {});
@@ -184,13 +189,74 @@ describe('startGrpcServer on the wire', () => {
 
   it('stops at maxReceiveMessageBytes with RESOURCE_EXHAUSTED', async () => {
     let called = 0;
-    const session = await serve((call, cb) => {
-      called++;
-      ok(call, cb);
-    }, 64);
+    const session = await serve(
+      (call, cb) => {
+        called++;
+        ok(call, cb);
+      },
+      { maxReceiveMessageBytes: 64 },
+    );
     const a = await rawCall(session, frameMessage(request('a'.repeat(5000))));
     expect(a).toMatchObject({ grpcStatus: '8', grpcMessage: 'request message larger than 64 bytes' });
     expect(called).toBe(0);
+    const exact = frameMessage(request('a'.repeat(62))); // 64 bytes: tag, length and 62
+    expect(exact.length - 5).toBe(64);
+    expect(called).toBe(0);
+    const b = await rawCall(session, exact);
+    expect(b.grpcStatus).toBe('0');
+    expect(called).toBe(1);
+  });
+
+  it('answers RESOURCE_EXHAUSTED when the calls being read together hold more than maxBufferedRequestBytes', async () => {
+    const session = await serve(ok, { maxReceiveMessageBytes: 1000, maxBufferedRequestBytes: 2000 });
+    const framed = frameMessage(request('a'.repeat(900)));
+    // Two calls send most of their message and wait; a third goes beyond the budget.
+    const open = [0, 1].map(() => {
+      const req = session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc' });
+      req.on('error', () => {});
+      req.resume();
+      req.write(framed.subarray(0, 900));
+      return req;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const third = await rawCall(session, framed);
+    expect(third).toMatchObject({ grpcStatus: '8', grpcMessage: 'server busy: too many request bytes in flight' });
+    // Once they are done, the budget is free again.
+    for (const req of open) req.end(framed.subarray(900));
+    await Promise.all(open.map((req) => new Promise((resolve) => req.once('close', resolve))));
+    expect((await rawCall(session, framed)).grpcStatus).toBe('0');
+  });
+
+  it('takes application/grpc+proto and parameters; refuses grpc-web and other codecs with 415', async () => {
+    const session = await serve(ok);
+    const body = frameMessage(request('a'));
+    expect((await rawCall(session, body, { 'content-type': 'application/grpc+proto' })).grpcStatus).toBe('0');
+    expect((await rawCall(session, body, { 'content-type': 'application/grpc; charset=utf-8' })).grpcStatus).toBe('0');
+    expect((await rawCall(session, body, { 'content-type': 'application/grpc-web' })).status).toBe(415);
+    expect((await rawCall(session, body, { 'content-type': 'application/grpc+json' })).status).toBe(415);
+  });
+
+  it('cuts a long grpc-message to 1024 characters', async () => {
+    const session = await serve((_call, cb) => cb({ code: 9, details: 'x'.repeat(70_000) }));
+    const a = await rawCall(session, frameMessage(request('a')));
+    expect(a.grpcStatus).toBe('9');
+    expect(a.grpcMessage).toHaveLength(1024 - 1 + '%E2%80%A6'.length);
+    expect(a.grpcMessage?.endsWith('%E2%80%A6')).toBe(true);
+  });
+
+  it('survives a Watch (or any call) whose client ends and resets it in one go', async () => {
+    const session = await serve(ok);
+    const health = Buffer.from([0, 0, 0, 0, 0]); // an empty HealthCheckRequest: service ''
+    for (let i = 0; i < 50; i++) {
+      for (const path of ['/grpc.health.v1.Health/Watch', PATH]) {
+        const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc' });
+        req.on('error', () => {});
+        req.end(path === PATH ? frameMessage(request('a')) : health);
+        req.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await rawCall(session, frameMessage(request('a')))).grpcStatus).toBe('0');
   });
 
   it('answers a handler error with its code and a percent-encoded grpc-message; a throw is INTERNAL', async () => {
@@ -206,17 +272,24 @@ describe('startGrpcServer on the wire', () => {
 
   it('drops the answer of a call its client reset, and keeps serving the connection', async () => {
     let answerLate: () => void = () => {};
-    const session = await serve((call, cb) => {
-      if (call.request.domain === 'slow') answerLate = () => ok(call, cb);
-      else ok(call, cb);
-    });
+    const serverStreams: http2.ServerHttp2Stream[] = [];
+    const session = await serve(
+      (call, cb) => {
+        if (call.request.domain === 'slow') answerLate = () => ok(call, cb);
+        else ok(call, cb);
+      },
+      {},
+      (handle) => handle.server.on('stream', (s) => serverStreams.push(s)),
+    );
     const req = session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc' });
     req.on('error', () => {});
     req.end(frameMessage(request('slow')));
     await new Promise((resolve) => setTimeout(resolve, 50));
     req.close(http2.constants.NGHTTP2_CANCEL);
-    await new Promise((resolve) => req.once('close', resolve));
+    const slow = serverStreams[0];
+    if (!slow.closed) await new Promise((resolve) => slow.once('close', resolve));
     answerLate(); // must neither throw nor write to the closed stream
+    expect(slow.headersSent).toBe(false);
     expect((await rawCall(session, frameMessage(request('a')))).grpcStatus).toBe('0');
   });
 });

@@ -44,6 +44,11 @@ export interface StartGrpcServerOptions {
   health: HealthState;
   /** Largest accepted request message; default 4 MiB (the grpc-js default). */
   maxReceiveMessageBytes?: number;
+  /**
+   * Request bytes held at once over all calls still being read; a call that would go beyond is
+   * answered RESOURCE_EXHAUSTED. Default 64 MiB, at least twice maxReceiveMessageBytes.
+   */
+  maxBufferedRequestBytes?: number;
   /** How long close() lets in-flight calls finish before cutting connections; default 5000 ms. */
   drainTimeoutMs?: number;
   /** A PING to each connection this often (default 60 s); one not acknowledged within keepaliveTimeoutMs (default 20 s) drops it. */
@@ -65,7 +70,10 @@ export const GRPC_SERVER_DEFAULTS = {
   keepaliveTimeMs: 60_000,
   keepaliveTimeoutMs: 20_000,
   maxReceiveMessageBytes: 4 * 1024 * 1024,
+  maxBufferedRequestBytes: 64 * 1024 * 1024,
   drainTimeoutMs: 5000,
+  // close(): how long a first GOAWAY (no stream refused) stands before the final one.
+  goawayGraceMs: 1000,
 } as const;
 
 type UnaryCallback = (error: Partial<grpc.StatusObject> | Error | null, value?: unknown) => void;
@@ -76,7 +84,11 @@ interface UnaryRoute {
   handle: UnaryHandler;
 }
 
-const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
+const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
+// application/grpc and application/grpc+proto, with parameters; not grpc-web, not other codecs.
+const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/i;
+/** grpc-message is cut to this many characters: Envoy drops responses whose headers exceed its limit. */
+const MAX_STATUS_MESSAGE = 1024;
 const OK_TRAILERS = { 'grpc-status': '0' };
 const RESPOND_OPTIONS = { waitForTrailers: true, sendDate: false };
 const END_OPTIONS = { endStream: true, sendDate: false };
@@ -85,6 +97,11 @@ const ignore = () => {};
 export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<GrpcServerHandle> {
   const routes = unaryRoutes(opts.services);
   const maxMessage = opts.maxReceiveMessageBytes ?? GRPC_SERVER_DEFAULTS.maxReceiveMessageBytes;
+  const budget: RequestBudget = {
+    held: 0,
+    max: Math.max(opts.maxBufferedRequestBytes ?? GRPC_SERVER_DEFAULTS.maxBufferedRequestBytes, 2 * maxMessage),
+  };
+  let closing: Promise<void> | undefined;
   const health = opts.health;
   const watches = new Set<(code: number, message: string) => void>();
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -128,26 +145,26 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
       return;
     }
     const contentType = headers['content-type'];
-    if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
-      respondHttpError(stream, 415, 'content-type must be application/grpc');
+    if (typeof contentType !== 'string' || !GRPC_CONTENT_TYPE.test(contentType)) {
+      respondHttpError(stream, 415, 'content-type must be application/grpc or application/grpc+proto');
       return;
     }
     const path = headers[':path'] ?? '';
     const route = routes.get(path);
     if (route) {
-      readBody(stream, maxMessage, (body) => serveUnary(stream, route, body));
+      readBody(stream, maxMessage, budget, (body) => serveUnary(stream, route, body));
       return;
     }
     if (path === HEALTH_CHECK_PATH) {
-      readBody(stream, maxMessage, (body) => serveHealthCheck(stream, body));
+      readBody(stream, maxMessage, budget, (body) => serveHealthCheck(stream, body));
       return;
     }
     if (path === HEALTH_WATCH_PATH) {
-      readBody(stream, maxMessage, (body) => serveHealthWatch(stream, body));
+      readBody(stream, maxMessage, budget, (body) => serveHealthWatch(stream, body));
       return;
     }
     respondStatus(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${path}`);
-    stream.resume(); // read and drop its body
+    stopReading(stream);
   });
 
   function serveHealthCheck(stream: http2.ServerHttp2Stream, body: Buffer): void {
@@ -170,6 +187,7 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
       respondStatus(stream, GrpcStatus.UNAVAILABLE, 'server shutting down');
       return;
     }
+    if (stream.closed || stream.destroyed) return; // the client went away
     let sent = watchedStatus(health, service);
     stream.respond(OK_HEADERS, RESPOND_OPTIONS);
     stream.write(frameMessage(healthResponse(sent)));
@@ -209,7 +227,6 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
   server.on('error', ignore); // after listen: per-connection errors surface on their sessions
 
   const drainTimeoutMs = opts.drainTimeoutMs ?? GRPC_SERVER_DEFAULTS.drainTimeoutMs;
-  let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       server.close();
@@ -224,9 +241,24 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
         for (const session of sessions) session.destroy();
         resolve();
       }, drainTimeoutMs);
+      // Two GOAWAYs, as gRPC servers do: the first names no last stream, so calls the client has
+      // already sent are still taken; once it has had time to see it (a PING round trip, at most
+      // goawayGraceMs), close() sends the real one and lets the calls started finish.
       for (const session of sessions) {
         session.once('close', done);
-        session.close(); // GOAWAY: calls already started finish, new ones go elsewhere
+        let final = false;
+        const closeSession = () => {
+          if (final) return;
+          final = true;
+          if (!session.closed && !session.destroyed) session.close();
+        };
+        try {
+          session.goaway(http2.constants.NGHTTP2_NO_ERROR, 2 ** 31 - 1);
+          session.ping(closeSession);
+        } catch {
+          closeSession();
+        }
+        setTimeout(closeSession, GRPC_SERVER_DEFAULTS.goawayGraceMs).unref();
       }
       done();
     });
@@ -256,30 +288,62 @@ function unaryRoutes(services: GrpcServiceRegistration[]): Map<string, UnaryRout
   return routes;
 }
 
-/** Collects a request body of at most one message of `maxMessage` bytes, then calls `done`. */
-function readBody(stream: http2.ServerHttp2Stream, maxMessage: number, done: (body: Buffer) => void): void {
+/** Request bytes held by the calls being read, over the whole server. */
+interface RequestBudget {
+  held: number;
+  max: number;
+}
+
+/**
+ * Collects a request body of at most one message of `maxMessage` bytes, then calls `done` (not
+ * for a call its client has reset meanwhile).
+ */
+function readBody(
+  stream: http2.ServerHttp2Stream,
+  maxMessage: number,
+  budget: RequestBudget,
+  done: (body: Buffer) => void,
+): void {
   const limit = maxMessage + 5;
   let first: Buffer | undefined;
   let chunks: Buffer[] | undefined;
   let size = 0;
   let refused = false;
+  const release = () => {
+    budget.held -= size;
+    size = 0;
+  };
+  const refuse = (message: string) => {
+    refused = true;
+    first = chunks = undefined;
+    release();
+    respondStatus(stream, GrpcStatus.RESOURCE_EXHAUSTED, message);
+    stopReading(stream);
+  };
   stream.on('data', (chunk: Buffer) => {
     if (refused) return;
+    if (size + chunk.length > limit) return refuse(`request message larger than ${maxMessage} bytes`);
+    if (budget.held + chunk.length > budget.max) return refuse('server busy: too many request bytes in flight');
     size += chunk.length;
-    if (size > limit) {
-      refused = true;
-      first = chunks = undefined;
-      respondStatus(stream, GrpcStatus.RESOURCE_EXHAUSTED, `request message larger than ${maxMessage} bytes`);
-      return;
-    }
+    budget.held += chunk.length;
     if (first === undefined) first = chunk;
     else if (chunks) chunks.push(chunk);
     else chunks = [first, chunk];
   });
   stream.on('end', () => {
     if (refused) return;
-    done(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
+    const body = chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0));
+    release();
+    // 'end' can come after the client reset the stream (END_STREAM and RST_STREAM in one read).
+    if (!stream.closed && !stream.destroyed) done(body);
   });
+  stream.once('close', release); // reset mid-body
+}
+
+/** After an early answer: stop the client's upload (RST_STREAM NO_ERROR once the answer is out). */
+function stopReading(stream: http2.ServerHttp2Stream): void {
+  stream.resume();
+  if (!stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
 }
 
 function serveUnary(stream: http2.ServerHttp2Stream, route: UnaryRoute, body: Buffer): void {
@@ -349,10 +413,11 @@ function respondHttpError(stream: http2.ServerHttp2Stream, status: number, messa
     { ':status': status, 'content-type': 'application/grpc', ...statusTrailers(GrpcStatus.INTERNAL, message) },
     END_OPTIONS,
   );
-  stream.resume(); // read and drop whatever body follows
+  stopReading(stream);
 }
 
-function statusTrailers(code: number, message: string): Record<string, string> {
+function statusTrailers(code: number, text: string): Record<string, string> {
+  const message = text.length > MAX_STATUS_MESSAGE ? `${text.slice(0, MAX_STATUS_MESSAGE - 1)}…` : text;
   return message
     ? { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) }
     : { 'grpc-status': String(code) };
