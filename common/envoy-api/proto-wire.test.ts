@@ -1,6 +1,6 @@
-import { WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { describe, expect, it } from 'vitest';
-import { encodeMessage } from './proto-wire.js';
+import { encodeMessage, readString } from './proto-wire.js';
 
 describe('encodeMessage (one shared writer)', () => {
   it('gives each message its own bytes: a later message does not change an earlier result', () => {
@@ -19,5 +19,47 @@ describe('encodeMessage (one shared writer)', () => {
       }),
     ).toThrow('boom');
     expect(Array.from(encodeMessage((w) => w.tag(2, WireType.Varint).uint32(1)))).toEqual([0x10, 1]);
+  });
+});
+
+describe('readString', () => {
+  const field = (bytes: Uint8Array) => new BinaryWriter().bytes(bytes).finish(); // length + bytes
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+  const cases: [string, Uint8Array][] = [
+    ['empty', utf8('')],
+    ['short ASCII', utf8('x-api-key')],
+    ['long ASCII', utf8('3f1c8a52-6a0e-4c55-9b3e-0c1f5c2a9d11/execute?x=1&y=2')],
+    ['control characters and DEL', Uint8Array.of(0, 9, 10, 0x7f)],
+    ['valid UTF-8', utf8('naïve café – 日本')],
+    ['invalid UTF-8 (lone continuation byte)', Uint8Array.of(0x61, 0x80, 0x62)],
+    ['invalid UTF-8 (truncated sequence)', Uint8Array.of(0xe6, 0x97)],
+  ];
+  const outcome = (read: () => string) => {
+    try {
+      return { value: read() };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  it.each(cases)(
+    '%s: what BinaryReader.string gives or throws, strict and not, from a Buffer or a Uint8Array',
+    (_, bytes) => {
+      for (const strict of [true, false]) {
+        for (const input of [field(bytes), Buffer.from(field(bytes))]) {
+          const ours = new BinaryReader(input);
+          const theirs = new BinaryReader(input);
+          expect(outcome(() => readString(ours, strict))).toEqual(outcome(() => theirs.string(strict)));
+          expect(ours.pos).toBe(theirs.pos);
+        }
+      }
+    },
+  );
+
+  it('throws as BinaryReader.string does on a length beyond the end', () => {
+    const input = Buffer.from([5, 0x61, 0x62]);
+    expect(outcome(() => readString(new BinaryReader(input), true))).toEqual(
+      outcome(() => new BinaryReader(input).string(true)),
+    );
+    expect(() => readString(new BinaryReader(input), true)).toThrow('premature EOF');
   });
 });

@@ -91,6 +91,31 @@ export function readTag(r: BinaryReader): number {
 }
 
 /**
+ * A string field at the reader's position: what `r.string(strict)` returns (and throws), without
+ * its garbage: protobuf-es builds an array of char codes (up to 32 bytes) or a view (longer) per
+ * string; an ASCII string here is sliced straight from the Buffer. Non-ASCII goes through
+ * protobuf-es's own UTF-8 decoding.
+ */
+export function readString(r: BinaryReader, strict: boolean): string {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  r.pos = end;
+  if (end > r.len) throw new RangeError('premature EOF');
+  const buf = bufferOf(r);
+  for (let i = start; i < end; i++) {
+    if (buf[i] > 0x7f) return decodeUtf8Of(r)(buf.subarray(start, end), strict);
+  }
+  // The services read a Buffer (the gRPC request body); other callers get a Buffer view made here.
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return b.toString('latin1', start, end);
+}
+
+// protobuf-es's UTF-8 decoder held by the reader (typed private).
+const decodeUtf8Of = (r: BinaryReader) =>
+  (r as unknown as { decodeUtf8: (bytes: Uint8Array, strict: boolean) => string }).decodeUtf8;
+
+/**
  * Runs `each` for every field of the length-delimited message of type `schema` (undefined: a map
  * entry) at the reader's position; the fields it does not take are skipped.
  */

@@ -25,7 +25,7 @@ import {
   DeniedHttpResponseSchema,
   OkHttpResponseSchema,
 } from '../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
-import { eachField, eachTopField, encodeMessage, field } from '../../common/envoy-api/proto-wire.js';
+import { eachField, eachTopField, encodeMessage, field, readString } from '../../common/envoy-api/proto-wire.js';
 import { policyContextKey, responseStatusCode } from './check-grpc.js';
 import { type CheckInput, type Decision, denialBody } from './decision.js';
 
@@ -76,8 +76,8 @@ function readStringMapEntry(r: BinaryReader, depth: number, strict: boolean, int
   let key = '';
   let value = '';
   eachField(r, depth, undefined, (no) => {
-    if (no === 1) key = r.string(strict);
-    else if (no === 2) value = r.string(strict);
+    if (no === 1) key = readString(r, strict);
+    else if (no === 2) value = readString(r, strict);
     else return false;
     return true;
   });
@@ -88,19 +88,19 @@ function readHttp(r: BinaryReader, depth: number, g: Gathered): void {
   eachField(r, depth, AttributeContext_HttpRequestSchema, (no) => {
     switch (no) {
       case F.id.no:
-        g.id = r.string(F.id.strict);
+        g.id = readString(r, F.id.strict);
         return true;
       case F.method.no:
-        g.method = r.string(F.method.strict);
+        g.method = readString(r, F.method.strict);
         return true;
       case F.path.no:
-        g.path = r.string(F.path.strict);
+        g.path = readString(r, F.path.strict);
         return true;
       case F.host.no:
-        g.host = r.string(F.host.strict);
+        g.host = readString(r, F.host.strict);
         return true;
       case F.body.no:
-        g.body = r.string(F.body.strict);
+        g.body = readString(r, F.body.strict);
         return true;
       case F.rawBody.no:
         g.rawBody = r.bytes();
@@ -117,8 +117,8 @@ function readHttp(r: BinaryReader, depth: number, g: Gathered): void {
             rawValue: new Uint8Array(0),
           };
           eachField(r, depth + 2, HeaderValueSchema, (vno) => {
-            if (vno === F.headerKey.no) h.key = r.string(F.headerKey.strict);
-            else if (vno === F.headerValue.no) h.value = r.string(F.headerValue.strict);
+            if (vno === F.headerKey.no) h.key = readString(r, F.headerKey.strict);
+            else if (vno === F.headerValue.no) h.value = readString(r, F.headerValue.strict);
             else if (vno === F.headerRawValue.no) h.rawValue = r.bytes();
             else return false;
             return true;
@@ -151,7 +151,7 @@ function readAttributes(r: BinaryReader, depth: number, g: Gathered): void {
             let address = g.sourceAddress ?? '';
             eachField(r, depth + 3, SocketAddressSchema, (sno) => {
               if (sno !== F.socketAddressAddress.no) return false;
-              address = r.string(F.socketAddressAddress.strict);
+              address = readString(r, F.socketAddressAddress.strict);
               return true;
             });
             g.sourceAddress = address;

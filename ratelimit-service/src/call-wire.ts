@@ -18,7 +18,7 @@ import {
   RateLimitResponse_RateLimitSchema,
   RateLimitResponseSchema,
 } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
-import { eachField, eachTopField, encodeMessage, field } from '../../common/envoy-api/proto-wire.js';
+import { eachField, eachTopField, encodeMessage, field, readString } from '../../common/envoy-api/proto-wire.js';
 import type { CallDescriptor, RateLimitAnswer, RateLimitCall } from './call.js';
 import { hitsAddendField } from './hits-addend.js';
 
@@ -41,8 +41,8 @@ function readDescriptor(r: BinaryReader): CallDescriptor {
     if (no === F.entries.no) {
       const e = { key: '', value: '' };
       eachField(r, 2, RateLimitDescriptor_EntrySchema, (eno) => {
-        if (eno === F.entryKey.no) e.key = r.string(F.entryKey.strict);
-        else if (eno === F.entryValue.no) e.value = r.string(F.entryValue.strict);
+        if (eno === F.entryKey.no) e.key = readString(r, F.entryKey.strict);
+        else if (eno === F.entryValue.no) e.value = readString(r, F.entryValue.strict);
         else return false;
         return true;
       });
@@ -83,7 +83,7 @@ export function callFromWire(bytes: Uint8Array): RateLimitCall {
   const call: RateLimitCall = { domain: '', descriptors: [], hitsAddend: 0 };
   const r = new BinaryReader(bytes);
   eachTopField(r, RateLimitRequestSchema, (no) => {
-    if (no === F.domain.no) call.domain = r.string(F.domain.strict);
+    if (no === F.domain.no) call.domain = readString(r, F.domain.strict);
     else if (no === F.descriptors.no) call.descriptors.push(readDescriptor(r));
     else if (no === F.hitsAddend.no) call.hitsAddend = r.uint32();
     else return false;
