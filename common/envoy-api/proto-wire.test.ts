@@ -1,6 +1,6 @@
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { describe, expect, it } from 'vitest';
-import { encodeMessage, readString } from './proto-wire.js';
+import { encodeMessage, readString, skipField } from './proto-wire.js';
 
 describe('encodeMessage (one shared writer)', () => {
   it('gives each message its own bytes: a later message does not change an earlier result', () => {
@@ -61,5 +61,52 @@ describe('readString', () => {
       outcome(() => new BinaryReader(input).string(true)),
     );
     expect(() => readString(new BinaryReader(input), true)).toThrow('premature EOF');
+  });
+});
+
+describe('skipField', () => {
+  const w = () => new BinaryWriter();
+  const cases: [string, WireType, Uint8Array][] = [
+    [
+      'varint',
+      WireType.Varint,
+      w()
+        .uint64(2n ** 63n)
+        .uint32(7)
+        .finish(),
+    ],
+    ['varint running past the end', WireType.Varint, Uint8Array.of(0x80, 0x80)],
+    ['64-bit', WireType.Bit64, w().fixed64(5n).uint32(1).finish()],
+    ['64-bit cut short', WireType.Bit64, Uint8Array.of(1, 2, 3)],
+    ['32-bit', WireType.Bit32, w().fixed32(5).finish()],
+    [
+      'length-delimited',
+      WireType.LengthDelimited,
+      w()
+        .bytes(Uint8Array.of(1, 2, 3))
+        .uint32(9)
+        .finish(),
+    ],
+    ['length beyond the end', WireType.LengthDelimited, Uint8Array.of(9, 1)],
+    ['a group', WireType.StartGroup, w().tag(2, WireType.Varint).uint32(1).tag(1, WireType.EndGroup).finish()],
+    ['an end-group tag', WireType.EndGroup, Uint8Array.of()],
+  ];
+  it.each(cases)('%s: moves and throws as BinaryReader.skip does', (_, wt, bytes) => {
+    const ours = new BinaryReader(bytes);
+    const theirs = new BinaryReader(bytes);
+    let ourError: string | undefined;
+    let theirError: string | undefined;
+    try {
+      skipField(ours, wt, 1, 100);
+    } catch (e) {
+      ourError = (e as Error).message;
+    }
+    try {
+      theirs.skip(wt, 1, 100);
+    } catch (e) {
+      theirError = (e as Error).message;
+    }
+    expect(ourError).toBe(theirError);
+    if (!theirError) expect(ours.pos).toBe(theirs.pos);
   });
 });

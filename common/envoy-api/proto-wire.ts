@@ -40,7 +40,7 @@ function skipperOf(f: DescField): Skip {
   const declared =
     (wt: WireType): Skip =>
     (r, _, no, budget) =>
-      void r.skip(wt, no, budget);
+      skipField(r, wt, no, budget);
   switch (f.fieldKind) {
     case 'scalar':
       return declared(wireTypeOf(f.scalar));
@@ -55,7 +55,7 @@ function skipperOf(f: DescField): Skip {
       const element = f.listKind === 'enum' ? WireType.Varint : wireTypeOf(f.scalar);
       const packable = element !== WireType.LengthDelimited;
       return (r, wt, no, budget) =>
-        void r.skip(packable && wt === WireType.LengthDelimited ? WireType.LengthDelimited : element, no, budget);
+        skipField(r, packable && wt === WireType.LengthDelimited ? WireType.LengthDelimited : element, no, budget);
     }
   }
 }
@@ -103,12 +103,44 @@ export function readString(r: BinaryReader, strict: boolean): string {
   r.pos = end;
   if (end > r.len) throw new RangeError('premature EOF');
   const buf = bufferOf(r);
-  for (let i = start; i < end; i++) {
-    if (buf[i] > 0x7f) return decodeUtf8Of(r)(buf.subarray(start, end), strict);
-  }
   // The services read a Buffer (the gRPC request body); other callers get a Buffer view made here.
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  return b.toString('latin1', start, end);
+  // latin1Slice (what toString('latin1', start, end) calls once it has checked its arguments) maps
+  // each byte to one character: exact for ASCII; a byte above 0x7f means UTF-8 to decode properly.
+  const text = (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
+  return NOT_ASCII.test(text) ? decodeUtf8Of(r)(buf.subarray(start, end), strict) : text;
+}
+const NOT_ASCII = /[\u0080-\u00ff]/;
+
+/**
+ * `r.skip(wt, no, budget)` without its result: protobuf-es returns the skipped bytes as a view, a
+ * garbage object per skipped field. Same moves and errors; groups and bad wire types go to r.skip.
+ */
+export function skipField(r: BinaryReader, wt: WireType, no: number, budget: number): void {
+  switch (wt) {
+    case WireType.Varint: {
+      const buf = bufferOf(r);
+      while (buf[r.pos++] & 0x80) {
+        // the varint's bytes
+      }
+      break;
+    }
+    case WireType.Bit64:
+      r.pos += 8;
+      break;
+    case WireType.Bit32:
+      r.pos += 4;
+      break;
+    case WireType.LengthDelimited: {
+      const len = r.uint32();
+      r.pos += len;
+      break;
+    }
+    default:
+      r.skip(wt, no, budget);
+      return;
+  }
+  if (r.pos > r.len) throw new RangeError('premature EOF');
 }
 
 // protobuf-es's UTF-8 decoder held by the reader (typed private).
@@ -136,7 +168,7 @@ export function eachField(
     if (each(no, wt)) continue;
     const skip = known?.get(no);
     if (skip) skip(r, wt, no, RECURSION_LIMIT - depth);
-    else r.skip(wt, no, RECURSION_LIMIT - depth);
+    else skipField(r, wt, no, RECURSION_LIMIT - depth);
   }
 }
 
@@ -150,7 +182,7 @@ export function eachTopField(r: BinaryReader, schema: DescMessage, each: (no: nu
     if (each(no, wt)) continue;
     const skip = known.get(no);
     if (skip) skip(r, wt, no, RECURSION_LIMIT);
-    else r.skip(wt, no, RECURSION_LIMIT);
+    else skipField(r, wt, no, RECURSION_LIMIT);
   }
 }
 

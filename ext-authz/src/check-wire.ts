@@ -65,14 +65,14 @@ interface Gathered {
   body: string;
   rawBody: Uint8Array;
   /** The `headers` map (protobuf map semantics: the last entry of a key wins). */
-  headers: Record<string, string>;
+  headers: Map<string, string>;
   headerList: { key: string; value: string; rawValue: Uint8Array }[];
-  contextExtensions: Record<string, string>;
+  contextExtensions: Map<string, string>;
   /** undefined: no socket address (absent, or replaced by another member of the oneof). */
   sourceAddress: string | undefined;
 }
 
-function readStringMapEntry(r: BinaryReader, depth: number, strict: boolean, into: Record<string, string>): void {
+function readStringMapEntry(r: BinaryReader, depth: number, strict: boolean, into: Map<string, string>): void {
   let key = '';
   let value = '';
   eachField(r, depth, undefined, (no) => {
@@ -81,7 +81,7 @@ function readStringMapEntry(r: BinaryReader, depth: number, strict: boolean, int
     else return false;
     return true;
   });
-  into[key] = value;
+  into.set(key, value); // the last entry of a key wins, as in a protobuf map
 }
 
 function readHttp(r: BinaryReader, depth: number, g: Gathered): void {
@@ -183,9 +183,9 @@ export function checkInputFromWire(bytes: Uint8Array): CheckInput {
     host: '',
     body: '',
     rawBody: new Uint8Array(0),
-    headers: Object.create(null),
+    headers: new Map(),
     headerList: [],
-    contextExtensions: Object.create(null),
+    contextExtensions: new Map(),
     sourceAddress: undefined,
   };
   const r = new BinaryReader(bytes);
@@ -204,7 +204,7 @@ export function checkInputFromWire(bytes: Uint8Array): CheckInput {
       else headers.set(k, [v]);
     }
   } else {
-    for (const k of Object.keys(g.headers)) headers.set(k.toLowerCase(), [g.headers[k]]);
+    g.headers.forEach((v, k) => headers.set(k.toLowerCase(), [v]));
   }
   let body: Uint8Array | undefined;
   if (g.rawBody.length) body = g.rawBody;
@@ -215,7 +215,7 @@ export function checkInputFromWire(bytes: Uint8Array): CheckInput {
     host: g.host || headers.get(':authority')?.[0] || '',
     headers,
     body,
-    policy: g.contextExtensions[policyContextKey],
+    policy: g.contextExtensions.get(policyContextKey),
     requestId: g.id || headers.get('x-request-id')?.[0] || '',
     sourceIp: headers.get('x-envoy-external-address')?.[0] ?? g.sourceAddress ?? '',
   };
