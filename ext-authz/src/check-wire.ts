@@ -204,7 +204,9 @@ export function checkInputFromWire(bytes: Uint8Array): CheckInput {
       else headers.set(k, [v]);
     }
   } else {
-    g.headers.forEach((v, k) => headers.set(k.toLowerCase(), [v]));
+    g.headers.forEach((v, k) => {
+      headers.set(k.toLowerCase(), [v]);
+    });
   }
   let body: Uint8Array | undefined;
   if (g.rawBody.length) body = g.rawBody;
