@@ -36,6 +36,8 @@ export {
 export {
   createLogger,
   isLogLevel,
+  JsonMembers,
+  jsonString,
   type LogFields,
   type LogFn,
   type Logger,

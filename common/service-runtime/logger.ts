@@ -3,7 +3,16 @@
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
-export type LogFn = (msg: string, fields?: LogFields) => void;
+export type LogFn = (msg: string, fields?: LogFields | JsonMembers) => void;
+
+/**
+ * Fields already written as JSON object members, each `,"key":value` (jsonString() for strings):
+ * for a caller that writes the same fields on every request. The caller answers for valid JSON
+ * and for keys that are not time, level, service or msg.
+ */
+export class JsonMembers {
+  constructor(readonly text: string) {}
+}
 
 export interface Logger {
   debug: LogFn;
@@ -145,7 +154,7 @@ function isoNow(): string {
 // JSON.stringify of a string, quicker for the common string that needs no escape (no quote,
 // backslash, control character or surrogate: JSON.stringify escapes lone surrogates).
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-function quote(s: string): string {
+export function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 // Field names repeat from line to line: each is quoted once (a bounded number of them).
@@ -153,7 +162,7 @@ const quotedKeys = new Map<string, string>();
 function quoteKey(key: string): string {
   let q = quotedKeys.get(key);
   if (q === undefined) {
-    q = quote(key);
+    q = jsonString(key);
     if (quotedKeys.size < 1000) quotedKeys.set(key, q);
   }
   return q;
@@ -170,7 +179,7 @@ function plainFields(fields: LogFields): string | undefined {
       case 'undefined':
         continue;
       case 'string':
-        out += `,${quoteKey(key)}:${quote(v)}`;
+        out += `,${quoteKey(key)}:${jsonString(v)}`;
         continue;
       case 'number':
         out += `,${quoteKey(key)}:${Number.isFinite(v) ? v : 'null'}`;
@@ -190,16 +199,17 @@ function formatLine(
   level: LogLevel,
   service: string,
   msg: unknown,
-  fields: LogFields | undefined,
+  fields: LogFields | JsonMembers | undefined,
   replacer: Replacer,
 ): string {
   const time = isoNow();
   const text = typeof msg === 'string' ? msg : String(msg);
-  const plain = fields && typeof fields === 'object' ? plainFields(fields) : '';
+  const plain =
+    fields instanceof JsonMembers ? fields.text : fields && typeof fields === 'object' ? plainFields(fields) : '';
   if (plain !== undefined)
-    return `{"time":"${time}","level":"${level}","service":${quoteKey(service)},"msg":${quote(text)}${plain}}`;
+    return `{"time":"${time}","level":"${level}","service":${quoteKey(service)},"msg":${jsonString(text)}${plain}}`;
   const record: Record<string, unknown> = { time, level, service, msg: text };
-  if (fields && typeof fields === 'object') {
+  if (fields && typeof fields === 'object' && !(fields instanceof JsonMembers)) {
     for (const key of Object.keys(fields)) {
       // Fields never overwrite the fixed keys; they keep their value under a prefixed name.
       record[RESERVED.has(key) ? `field_${key}` : key] = fields[key];
