@@ -53,6 +53,7 @@ interface RawAnswer {
   grpcStatus: string | undefined;
   grpcMessage: string | undefined;
   trailersOnly: boolean;
+  acceptEncoding: string | undefined;
 }
 
 function rawCall(
@@ -90,6 +91,7 @@ function rawCall(
         grpcStatus: source['grpc-status'] as string | undefined,
         grpcMessage: source['grpc-message'] as string | undefined,
         trailersOnly: tail === undefined,
+        acceptEncoding: head['grpc-accept-encoding'] as string | undefined,
       });
     });
     if (!req.writableEnded) req.end(body); // a GET has ended already
@@ -129,6 +131,7 @@ describe('startGrpcServer on the wire', () => {
           grpcStatus: t['grpc-status'] as string,
           grpcMessage: undefined,
           trailersOnly: false,
+          acceptEncoding: undefined,
         }),
       );
       req.write(framed.subarray(0, 3));
@@ -183,6 +186,7 @@ describe('startGrpcServer on the wire', () => {
     });
     const a = await rawCall(session, body);
     expect(a).toMatchObject({ status: 200, grpcStatus: code, grpcMessage: message, trailersOnly: true });
+    expect(a.acceptEncoding).toBe('identity'); // what a client that compressed may send instead
     expect(called).toBe(0);
     expect((await rawCall(session, frameMessage(request('a')))).grpcStatus).toBe('0'); // same connection still serves
   });

@@ -84,7 +84,9 @@ interface UnaryRoute {
   handle: UnaryHandler;
 }
 
-const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
+const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
+// Trailers-Only answers (every status but OK) also say which message encoding the server takes.
+const STATUS_HEADERS = { ...OK_HEADERS, 'grpc-accept-encoding': 'identity' };
 // application/grpc and application/grpc+proto, with parameters; not grpc-web, not other codecs.
 const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/i;
 /** grpc-message is cut to this many characters: Envoy drops responses whose headers exceed its limit. */
@@ -404,7 +406,7 @@ function respondError(stream: http2.ServerHttp2Stream, error: Partial<grpc.Statu
 /** A Trailers-Only response: the status in the only HEADERS frame. */
 function respondStatus(stream: http2.ServerHttp2Stream, code: number, message: string): void {
   if (stream.closed || stream.destroyed || stream.headersSent) return;
-  stream.respond({ ...OK_HEADERS, ...statusTrailers(code, message) }, END_OPTIONS);
+  stream.respond({ ...STATUS_HEADERS, ...statusTrailers(code, message) }, END_OPTIONS);
 }
 
 function respondHttpError(stream: http2.ServerHttp2Stream, status: number, message: string): void {

@@ -113,12 +113,17 @@ async function main(): Promise<void> {
   const implementation: grpc.UntypedServiceImplementation = {
     // The request arrives as a CheckInput and the answer leaves as bytes: see check-wire.ts.
     Check: (call: grpc.ServerUnaryCall<CheckInput, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      decide(call.request, 'grpc')
-        .then((d) => checkResponseToWire(d))
-        .then(
-          (bytes) => callback(null, bytes),
-          (e: Error) => callback({ code: 13, details: e.message }),
-        );
+      const fault = (e: Error) => callback({ code: 13, details: e.message });
+      decide(call.request, 'grpc').then((d) => {
+        let bytes: Uint8Array;
+        try {
+          bytes = checkResponseToWire(d); // an answer that cannot be encoded is a fault like any other
+        } catch (e) {
+          fault(e as Error);
+          return;
+        }
+        callback(null, bytes);
+      }, fault);
     },
   };
   const grpcServer =
