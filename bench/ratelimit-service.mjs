@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Benchmark of ratelimit-service's ShouldRateLimit (gRPC) under h2load, against a no-op gRPC server
-// on the same stack (@grpc/grpc-js), with a real Redis. Prints a markdown table (requests/s, p50,
+// (@grpc/grpc-js, the reference the targets were set against), with a real Redis. A second no-op on
+// the service's own gRPC server (common/service-runtime/grpc-server.ts) runs beside it; the ratio to
+// it, printed under the verdict, is the cost of the service's own work (Redis included). Prints a markdown table (requests/s, p50,
 // p99, ratio to the no-op) and a verdict against the targets:
 //   - throughput >= 0.75 x the no-op server's at the same concurrency, with real Redis;
 //   - p99 < 5 ms at concurrency 16;
@@ -422,7 +424,8 @@ async function main() {
 
   // Every target runs at once (idle ones take no CPU); each round loads them one after the other.
   const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
-  console.error(`no-op gRPC server on port ${noop.port}`);
+  const noopOwn = await startNoopGrpcServer({ methods: [METHOD], host: HOST, stack: 'node-http2', app: APP });
+  console.error(`no-op gRPC servers on ports ${noop.port} (@grpc/grpc-js) and ${noopOwn.port} (ours)`);
   const services = [];
   // ratelimit-service with Redis (or, with --store memory, its in-memory store: a diagnostic).
   for (const w of opts.workers) {
@@ -440,7 +443,26 @@ async function main() {
       {
         const check = await checkNoop(noop.port);
         const r = await load('noop', noop.port, c, { noop: noop.child.pid, redis: redis.child.pid });
-        rows.push({ target: 'no-op gRPC server', key: 'noop', workers: 1, concurrency: c, round, check, ...r });
+        rows.push({
+          target: 'no-op gRPC server (@grpc/grpc-js)',
+          key: 'noop',
+          workers: 1,
+          concurrency: c,
+          round,
+          check,
+          ...r,
+        });
+        const ownCheck = await checkNoop(noopOwn.port);
+        const own = await load('noop-own', noopOwn.port, c, { noop: noopOwn.child.pid, redis: redis.child.pid });
+        rows.push({
+          target: 'no-op on our gRPC server',
+          key: 'noop-own',
+          workers: 1,
+          concurrency: c,
+          round,
+          check: ownCheck,
+          ...own,
+        });
       }
       for (const { w, svc } of services) {
         const check = await checkService(svc.grpcPort);
@@ -503,6 +525,7 @@ async function main() {
     }
   }
   await noop.stop();
+  await noopOwn.stop();
   for (const { svc } of services) await svc.stop();
   await redis.stop();
 
@@ -523,7 +546,7 @@ async function main() {
     ],
     summary.map((r) => [
       r.target,
-      r.key === 'noop' ? '–' : r.workers,
+      r.key.startsWith('noop') ? '–' : r.workers,
       `${r.concurrency} (${r.clients} × ${r.streams})`,
       fmt(r.reqPerSec),
       fmt(r.latency.p50, 2),
@@ -536,7 +559,7 @@ async function main() {
   );
 
   const verdict = [];
-  const rlsRows = summary.filter((r) => r.key !== 'noop');
+  const rlsRows = summary.filter((r) => !r.key.startsWith('noop'));
   if (opts.rate)
     verdict.push(`- throughput and scaling: not measured (fixed offered load of ${opts.rate} req/s with --rate)`);
   for (const r of opts.rate ? [] : rlsRows) {
@@ -567,6 +590,14 @@ async function main() {
     `- gRPC checks: ${problems.length ? `PROBLEMS: ${problems.join('; ')}` : `every run preceded by a real OK call; the service counted only OK calls, at least as many as h2load${opts.store === 'redis' ? ', and 2 Redis INCRBY per call' : ''}; nothing over limit`}`,
   );
 
+  if (!opts.rate) {
+    verdict.push('', "Against the no-op on the service's own gRPC server (the cost of its own work; not a target):");
+    for (const r of summariseRounds(runs, 'noop-own').filter((x) => !x.key.startsWith('noop')))
+      verdict.push(
+        `- --workers ${r.workers}, c=${r.concurrency}: ${ratioVerdict(r.ratio).replace('no-op', 'the no-op on our server')}`,
+      );
+    verdict.push('');
+  }
   if (disturbed.length) verdict.push(`- under other CPU load (not counted): ${disturbed.join('; ')}`);
   if (readiness.length) verdict.push(`- readiness (not counted in the runs): ${readiness.join('; ')}`);
 
