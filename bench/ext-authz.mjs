@@ -24,7 +24,7 @@
 // (common/service-runtime/grpc-server.ts, node:http2); a service's ratio to the second, printed
 // under the verdict, is the cost of its own work alone.
 //
-// What runs: the no-op server (bench/lib/noop-grpc-server.mjs), then ext-authz from a snapshot of
+// What runs: the two no-op servers (above), then ext-authz from a snapshot of
 // dist/ with the policy `gen build examples/gateway.yaml` writes, plus one extra route policy
 // `bench-jwt` (a copy of `execute` that takes JWTs of provider `portal`, any client) and the
 // provider's JWKS rewritten to a local file holding a key pair generated here. Requests are
@@ -435,7 +435,7 @@ async function main() {
   const sameStack = summariseRounds(rows, 'noop-own').filter(isService);
   const sameStackLines = sameStack.map(
     (r) =>
-      `- ${r.kind}, --workers ${r.workers}, c=${r.concurrency}: ${ratioVerdict(r.ratio).replace('no-op', 'the no-op on our server')}`,
+      `- ${r.kind}, --workers ${r.workers}, c=${r.concurrency}: ${ratioVerdict(r.ratio, 'the no-op on our server')}`,
   );
 
   let profile = '';

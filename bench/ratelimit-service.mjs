@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Benchmark of ratelimit-service's ShouldRateLimit (gRPC) under h2load, against a no-op gRPC server
 // (@grpc/grpc-js, the reference the targets were set against), with a real Redis. A second no-op on
-// the service's own gRPC server (common/service-runtime/grpc-server.ts) runs beside it; the ratio to
-// it, printed under the verdict, is the cost of the service's own work (Redis included). Prints a markdown table (requests/s, p50,
-// p99, ratio to the no-op) and a verdict against the targets:
+// the service's own gRPC server (common/service-runtime/grpc-server.ts) runs beside it; the ratio
+// to it, printed under the verdict, is the cost of the service's own work (Redis included). Prints
+// a markdown table (requests/s, p50, p99, ratio to the no-op) and a verdict against the targets:
 //   - throughput >= 0.75 x the no-op server's at the same concurrency, with real Redis;
 //   - p99 < 5 ms at concurrency 16;
 //   - --workers 2 serves more than --workers 1.
@@ -18,8 +18,8 @@
 //
 // --node-args: extra node flags for ratelimit-service (e.g. "--max-semi-space-size=32"), a diagnostic.
 //
-// What runs: one redis-server (free port, no persistence); the no-op server
-// (bench/lib/noop-grpc-server.mjs, one process); then ratelimit-service from a snapshot of dist/
+// What runs: one redis-server (free port, no persistence); the two no-op servers
+// (bench/lib/noop-grpc-server.mjs, one process each); then ratelimit-service from a snapshot of dist/
 // with --redis, once per --workers value. Each (target, concurrency) gets one h2load run of
 // --warmup + --duration seconds with `-t 1` (one h2load thread: the machine may have few cores, and
 // h2load needs one of them), over --connections HTTP/2 connections carrying concurrency/connections
@@ -590,16 +590,13 @@ async function main() {
     `- gRPC checks: ${problems.length ? `PROBLEMS: ${problems.join('; ')}` : `every run preceded by a real OK call; the service counted only OK calls, at least as many as h2load${opts.store === 'redis' ? ', and 2 Redis INCRBY per call' : ''}; nothing over limit`}`,
   );
 
+  if (disturbed.length) verdict.push(`- under other CPU load (not counted): ${disturbed.join('; ')}`);
+  if (readiness.length) verdict.push(`- readiness (not counted in the runs): ${readiness.join('; ')}`);
   if (!opts.rate) {
     verdict.push('', "Against the no-op on the service's own gRPC server (the cost of its own work; not a target):");
     for (const r of summariseRounds(runs, 'noop-own').filter((x) => !x.key.startsWith('noop')))
-      verdict.push(
-        `- --workers ${r.workers}, c=${r.concurrency}: ${ratioVerdict(r.ratio).replace('no-op', 'the no-op on our server')}`,
-      );
-    verdict.push('');
+      verdict.push(`- --workers ${r.workers}, c=${r.concurrency}: ${ratioVerdict(r.ratio, 'the no-op on our server')}`);
   }
-  if (disturbed.length) verdict.push(`- under other CPU load (not counted): ${disturbed.join('; ')}`);
-  if (readiness.length) verdict.push(`- readiness (not counted in the runs): ${readiness.join('; ')}`);
 
   let profile = '';
   if (opts.cpuProf) {

@@ -49,9 +49,9 @@ export function ratioCell(ratio) {
   return `${fmt(ratio.median, 2)} (${fmt(ratio.min, 2)}–${fmt(ratio.max, 2)})`;
 }
 
-/** "median 0.82 × no-op (rounds 0.78–0.85)", for the verdict. */
-export function ratioVerdict(ratio) {
-  return `median ${fmt(ratio.median, 2)} × no-op (rounds ${fmt(ratio.min, 2)}–${fmt(ratio.max, 2)})`;
+/** "median 0.82 × no-op (rounds 0.78–0.85)", for the verdict; `baseline` names what it is a ratio to. */
+export function ratioVerdict(ratio, baseline = 'no-op') {
+  return `median ${fmt(ratio.median, 2)} × ${baseline} (rounds ${fmt(ratio.min, 2)}–${fmt(ratio.max, 2)})`;
 }
 
 /** The line under the table that says how the medians were taken. */

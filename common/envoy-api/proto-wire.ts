@@ -105,12 +105,18 @@ export function readString(r: BinaryReader, strict: boolean): string {
   const buf = bufferOf(r);
   // The services read a Buffer (the gRPC request body); other callers get a Buffer view made here.
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  // latin1Slice (what toString('latin1', start, end) calls once it has checked its arguments) maps
-  // each byte to one character: exact for ASCII; a byte above 0x7f means UTF-8 to decode properly.
-  const text = (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
+  // One character per byte: exact for ASCII; a byte above 0x7f means UTF-8 to decode properly.
+  const text = latin1(b, start, end);
   return NOT_ASCII.test(text) ? decodeUtf8Of(r)(buf.subarray(start, end), strict) : text;
 }
 const NOT_ASCII = /[\u0080-\u00ff]/;
+type Latin1Slice = { latin1Slice(start: number, end: number): string };
+// Buffer's latin1Slice is what toString('latin1', start, end) calls once it has checked its
+// arguments; undocumented, so toString stands in where it is missing.
+const latin1: (b: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as unknown as Partial<Latin1Slice>).latin1Slice === 'function'
+    ? (b, start, end) => (b as unknown as Latin1Slice).latin1Slice(start, end)
+    : (b, start, end) => b.toString('latin1', start, end);
 
 /**
  * `r.skip(wt, no, budget)` without its result: protobuf-es returns the skipped bytes as a view, a

@@ -203,9 +203,7 @@ describe('startGrpcServer on the wire', () => {
     const a = await rawCall(session, frameMessage(request('a'.repeat(5000))));
     expect(a).toMatchObject({ grpcStatus: '8', grpcMessage: 'request message larger than 64 bytes' });
     expect(called).toBe(0);
-    const exact = frameMessage(request('a'.repeat(62))); // 64 bytes: tag, length and 62
-    expect(exact.length - 5).toBe(64);
-    expect(called).toBe(0);
+    const exact = frameMessage(request('a'.repeat(62))); // a 64-byte message: tag, length and 62
     const b = await rawCall(session, exact);
     expect(b.grpcStatus).toBe('0');
     expect(called).toBe(1);

@@ -279,6 +279,30 @@ describe('startGrpcServer', () => {
     expect(dropped).toBe(false);
   });
 
+  it('lets a call finish during close() although keepalive PINGs fall due meanwhile', async () => {
+    let release = () => {};
+    const started = deferred();
+    const handle = await start(
+      new HealthState(),
+      {
+        ShouldRateLimit: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+          release = () => cb(null, { overallCode: RateLimitResponse_Code.OK });
+          started.resolve();
+        },
+      },
+      { keepaliveTimeMs: 30, keepaliveTimeoutMs: 1000, drainTimeoutMs: 5000 },
+    );
+    const c = newClient(rlsDefinition, handle.port);
+    const inFlight = call(c, 'ShouldRateLimit', create(RateLimitRequestSchema, { domain: 'x' }));
+    await started.promise;
+    const closing = handle.close();
+    await sleep(1300); // past the GOAWAY grace: the session is closing, keepalive ticks ~40 times
+    release();
+    const res = (await inFlight) as { overallCode: number };
+    expect(res.overallCode).toBe(RateLimitResponse_Code.OK);
+    await closing;
+  });
+
   it('refuses a streaming method at start: only unary calls are served', async () => {
     const streaming = { ...rlsDefinition.ShouldRateLimit, responseStream: true };
     await expect(

@@ -8,14 +8,17 @@
 // grpc-protocol.ts. Services are still described with grpc-js definitions (grpc-service.ts) and
 // implemented as grpc-js unary handlers `(call, callback)`; grpc-js remains the client.
 //
-// What it does, as grpc-js did: POST + application/grpc only (HTTP 405/415 otherwise); unknown
-// methods answer UNIMPLEMENTED; one uncompressed message per request, at most
-// maxReceiveMessageBytes (RESOURCE_EXHAUSTED beyond, read no further); a request that does not
-// decode answers INTERNAL without calling the handler; a handler that throws answers INTERNAL; a
-// call whose client went away (cancelled, or past its grpc-timeout: the client resets the stream)
-// is not answered. Keepalive: a PING every keepaliveTimeMs, the connection dropped when it is not
-// acknowledged within keepaliveTimeoutMs. close(): GOAWAY to every connection, in-flight calls
-// finish (up to drainTimeoutMs, then connections are cut), open health watches end UNAVAILABLE.
+// What it does: POST with content-type application/grpc or application/grpc+proto only (HTTP
+// 405/415 otherwise); unknown methods answer UNIMPLEMENTED; one uncompressed message per request,
+// at most maxReceiveMessageBytes, and at most maxBufferedRequestBytes held over all calls being
+// read (RESOURCE_EXHAUSTED beyond, the upload stopped); a request that does not decode answers
+// INTERNAL without calling the handler, as does a handler that throws; a call whose client went
+// away (cancelled, or past its grpc-timeout: the client resets the stream) is not answered. Every
+// status but OK is a Trailers-Only answer, its grpc-message cut to 1024 characters. Keepalive: a
+// PING every keepaliveTimeMs, the connection dropped when it is not acknowledged within
+// keepaliveTimeoutMs. close(): a first GOAWAY that refuses no call, the final one a PING later,
+// in-flight calls finish (up to drainTimeoutMs, then connections are cut), open health watches end
+// UNAVAILABLE.
 import http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import {
@@ -122,12 +125,14 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
     sessions.add(session);
     session.on('error', ignore); // a broken connection ends its calls, never the process
     const keepalive = setInterval(() => {
+      // A closing session (GOAWAY sent, calls draining) is not pinged: node cancels its pings.
+      if (closing || session.closed || session.destroyed) return;
       const timeout = setTimeout(() => session.destroy(), keepaliveTimeoutMs);
       timeout.unref();
       try {
         session.ping((error) => {
           clearTimeout(timeout);
-          if (error) session.destroy();
+          if (error && !closing && !session.closed) session.destroy();
         });
       } catch {
         clearTimeout(timeout);

@@ -19,8 +19,8 @@ import type * as grpc from '@grpc/grpc-js';
  * Responses may be messages made with `create(Schema, …)`, plain init objects, or bytes already
  * encoded. `decoders` replaces the request decoding of some methods (keyed by protobuf name), e.g.
  * to read only the fields a handler uses straight from the wire. A request that fails to parse
- * makes `deserialize` throw; @grpc/grpc-js turns that into an INTERNAL status for that call only
- * (the handler is not invoked and the process keeps running).
+ * makes `deserialize` throw; the server (grpc-server.ts, as @grpc/grpc-js's) answers that call
+ * INTERNAL without invoking the handler, and the process keeps running.
  */
 export function grpcServiceDefinition(
   service: DescService,

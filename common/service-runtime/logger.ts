@@ -146,11 +146,6 @@ function isoNow(): string {
   return lastIso;
 }
 
-/**
- * `,"key":value` for every field when all are strings, numbers, booleans, null or undefined (left
- * out) and no key needs renaming or reordering: what JSON.stringify of the record would write,
- * without building the record. undefined otherwise (formatLine then takes the general way).
- */
 // JSON.stringify of a string, quicker for the common string that needs no escape (no quote,
 // backslash, control character or surrogate: JSON.stringify escapes lone surrogates).
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -168,6 +163,11 @@ function quoteKey(key: string): string {
   return q;
 }
 
+/**
+ * `,"key":value` for every field when all are strings, numbers, booleans, null or undefined (left
+ * out) and no key needs renaming or reordering: what JSON.stringify of the record would write,
+ * without building the record. undefined otherwise (formatLine then takes the general way).
+ */
 function plainFields(fields: LogFields): string | undefined {
   let out = '';
   for (const key of Object.keys(fields)) {
