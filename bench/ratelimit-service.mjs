@@ -440,29 +440,13 @@ async function main() {
   for (let round = 1; round <= opts.rounds; round++) {
     for (const c of opts.concurrency) {
       console.error(`round ${round}/${opts.rounds}, c=${c}`);
-      {
-        const check = await checkNoop(noop.port);
-        const r = await load('noop', noop.port, c, { noop: noop.child.pid, redis: redis.child.pid });
-        rows.push({
-          target: 'no-op gRPC server (@grpc/grpc-js)',
-          key: 'noop',
-          workers: 1,
-          concurrency: c,
-          round,
-          check,
-          ...r,
-        });
-        const ownCheck = await checkNoop(noopOwn.port);
-        const own = await load('noop-own', noopOwn.port, c, { noop: noopOwn.child.pid, redis: redis.child.pid });
-        rows.push({
-          target: 'no-op on our gRPC server',
-          key: 'noop-own',
-          workers: 1,
-          concurrency: c,
-          round,
-          check: ownCheck,
-          ...own,
-        });
+      for (const [key, target, server] of [
+        ['noop', 'no-op gRPC server (@grpc/grpc-js)', noop],
+        ['noop-own', 'no-op on our gRPC server', noopOwn],
+      ]) {
+        const check = await checkNoop(server.port);
+        const r = await load(key, server.port, c, { noop: server.child.pid, redis: redis.child.pid });
+        rows.push({ target, key, workers: 1, concurrency: c, round, check, ...r });
       }
       for (const { w, svc } of services) {
         const check = await checkService(svc.grpcPort);

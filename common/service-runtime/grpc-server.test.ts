@@ -10,7 +10,7 @@ import {
   RateLimitService,
 } from '../envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
 import { GRPC_SERVER_DEFAULTS, type GrpcServerHandle, startGrpcServer } from './grpc-server.js';
-import { grpcServiceDefinition } from './grpc-service.js';
+import { grpcServiceDefinition, rawBytesDefinition } from './grpc-service.js';
 import { HealthState } from './health-state.js';
 
 const RLS = 'envoy.service.ratelimit.v3.RateLimitService';
@@ -161,21 +161,7 @@ describe('startGrpcServer', () => {
 
   it('answers a health request that is not a HealthCheckRequest INTERNAL, and keeps serving', async () => {
     const handle = await start(new HealthState());
-    const identity = (b: Buffer) => b;
-    const raw = newClient(
-      {
-        Check: {
-          path: '/grpc.health.v1.Health/Check',
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
-        },
-      },
-      handle.port,
-    );
+    const raw = newClient(rawBytesDefinition({ Check: '/grpc.health.v1.Health/Check' }), handle.port);
     const e = await callError(raw, 'Check', Buffer.from([0x0a, 0x05, 0x61])); // string longer than the message
     expect(e.code).toBe(grpc.status.INTERNAL);
     expect(await check(healthClient(handle.port), '')).toBe('NOT_SERVING');

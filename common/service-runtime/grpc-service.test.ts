@@ -12,7 +12,7 @@ import {
   RateLimitResponseSchema,
   RateLimitService,
 } from '../envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
-import { grpcServiceDefinition } from './grpc-service.js';
+import { grpcServiceDefinition, rawBytesDefinition } from './grpc-service.js';
 
 // A service with one method of each kind, built from a descriptor at run time (the generated
 // Envoy services used here are all unary).
@@ -199,19 +199,8 @@ describe('grpcServiceDefinition', () => {
     });
 
     // A raw client that sends bytes as they are.
-    const identity = (b: Buffer) => b;
     const RawClient = grpc.makeGenericClientConstructor(
-      {
-        ShouldRateLimit: {
-          path: '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit',
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
-        },
-      },
+      rawBytesDefinition({ ShouldRateLimit: '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit' }),
       'Raw',
     );
     const raw = new RawClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());

@@ -46,6 +46,28 @@ export function grpcServiceDefinition(
   return definition;
 }
 
+/**
+ * A definition whose methods take and give bytes as they are (no protobuf on either side): for a
+ * client that sends arbitrary bytes, e.g. tests of what a server does with malformed requests.
+ * `methods`: method name → full path ('/pkg.Service/Method').
+ */
+export function rawBytesDefinition(methods: Record<string, string>): grpc.ServiceDefinition {
+  const identity = (bytes: Buffer) => bytes;
+  const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+  for (const [name, path] of Object.entries(methods)) {
+    definition[name] = {
+      path,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    };
+  }
+  return definition;
+}
+
 function serializer(schema: DescMessage): (value: unknown) => Buffer {
   return (value) => {
     if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
