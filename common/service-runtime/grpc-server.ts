@@ -29,7 +29,14 @@ import {
   ServingStatus,
   watchedStatus,
 } from './grpc-health-service.js';
-import { encodeGrpcMessage, FramingError, frameMessage, GrpcStatus, singleMessage } from './grpc-protocol.js';
+import {
+  encodeGrpcMessage,
+  FramingError,
+  frameMessage,
+  GrpcStatus,
+  MESSAGE_PREFIX_BYTES,
+  singleMessage,
+} from './grpc-protocol.js';
 import type { HealthState } from './health-state.js';
 
 export interface GrpcServiceRegistration {
@@ -311,7 +318,7 @@ function readBody(
   budget: RequestBudget,
   done: (body: Buffer) => void,
 ): void {
-  const limit = maxMessage + 5;
+  const limit = maxMessage + MESSAGE_PREFIX_BYTES;
   let first: Buffer | undefined;
   let chunks: Buffer[] | undefined;
   let size = 0;
