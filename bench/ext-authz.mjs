@@ -8,11 +8,15 @@
 //
 //   npm run build && node bench/ext-authz.mjs [--duration 8] [--warmup 1] [--concurrency 16,64]
 //     [--connections 4] [--workers 1,2] [--rounds 3] [--cpu-prof DIR] [--json FILE] [--node-args "FLAGS"]
-//     [--log-level info|warn]
+//     [--log-level info|warn] [--retries 2]
 //
 // --rounds N (default 3): the no-op and ext-authz (once per --workers value) run at once, and each
 // round loads them one after the other at each concurrency; a round's ratios are against that
 // round's no-op, and the table and verdict give the median over the rounds with its range.
+//
+// --retries N (default 2): a run during which the hypervisor took more than 5% of the machine's CPU
+// time (steal, bench/lib/disturbed-runs.mjs) is done again up to N times, keeping the attempt with
+// the least steal; the p99 target is judged on the rounds whose kept run stayed under 5%.
 //
 // --node-args: extra node flags for ext-authz (e.g. "--max-semi-space-size=32"), a diagnostic.
 //
@@ -57,6 +61,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import YAML from 'yaml';
 import { cpuModel, startCpuMeter, waitForQuietMachine } from './lib/cpu.mjs';
 import { cpuProfilesIn, summariseCpuProfiles } from './lib/cpuprofile.mjs';
+import { leastDisturbed, p99Verdict, STEAL_MAX_SHARE, stealNote, stolen } from './lib/disturbed-runs.mjs';
 import { grpcUnaryCall } from './lib/grpc-call.mjs';
 import { GRPC_REQUEST_HEADERS, writeGrpcBody } from './lib/grpc-frame.mjs';
 import { h2loadVersion, runH2load } from './lib/h2load.mjs';
@@ -72,7 +77,7 @@ import {
   waitForHttp200,
   waitForTcp,
 } from './lib/processes.mjs';
-import { metricByLabel, metricSum } from './lib/prometheus.mjs';
+import { metricByLabel } from './lib/prometheus.mjs';
 import { ratioCell, ratioVerdict, roundsNote, serviceLoadDefaults, summariseRounds } from './lib/rounds.mjs';
 import { snapshotBuild } from './lib/snapshot.mjs';
 
@@ -88,7 +93,7 @@ const TARGET_P99_MS = 3;
 const TARGET_P99_AT = 16;
 
 function parseArgs(argv) {
-  const o = { ...serviceLoadDefaults, duration: 8, warmup: 1, logLevel: 'info' };
+  const o = { ...serviceLoadDefaults, duration: 8, warmup: 1, logLevel: 'info', retries: 2 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -101,6 +106,7 @@ function parseArgs(argv) {
     else if (flag === '--node-args') o.nodeArgs = value().split(/\s+/).filter(Boolean);
     else if (flag === '--json') o.json = path.resolve(value());
     else if (flag === '--rounds') o.rounds = Number(value());
+    else if (flag === '--retries') o.retries = Number(value());
     else if (flag === '--log-level') o.logLevel = value();
     else {
       console.error(`bench/ext-authz.mjs: unknown argument ${argv[i]} (see the header of the file)`);
@@ -113,6 +119,10 @@ function parseArgs(argv) {
   }
   if (!(Number.isInteger(o.rounds) && o.rounds > 0)) {
     console.error('bench/ext-authz.mjs: --rounds must be a whole number > 0');
+    process.exit(2);
+  }
+  if (!(Number.isInteger(o.retries) && o.retries >= 0)) {
+    console.error('bench/ext-authz.mjs: --retries must be a whole number >= 0');
     process.exit(2);
   }
   return o;
@@ -129,7 +139,12 @@ for (const rel of [MAIN_REL, CLI_REL, PB_REL]) {
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'aigw-bench-authz-'));
 installCleanup(() => fs.rmSync(TMP, { recursive: true, force: true }));
 const deadlineMs =
-  (90 + opts.rounds * (1 + 2 * opts.workers.length) * opts.concurrency.length * (opts.warmup + opts.duration + 15)) *
+  (90 +
+    opts.rounds *
+      (2 + 2 * opts.workers.length) *
+      opts.concurrency.length *
+      (1 + opts.retries) *
+      (opts.warmup + opts.duration + 15)) *
   1000;
 setTimeout(() => {
   console.error(`\nbench deadline of ${deadlineMs / 1000} s passed; stopping`);
@@ -285,7 +300,29 @@ async function startService(policyFile, workers) {
   };
 }
 
-async function load(key, port, concurrency, bodyFile, pgid) {
+/**
+ * One load run; a run the hypervisor stole from (bench/lib/disturbed-runs.mjs) is done again, at
+ * most --retries times, keeping the attempt with the least steal. `verify` (optional):
+ * async () => (async (run) => result), called around every attempt; its result is the attempt's
+ * `verified`.
+ */
+function load(key, port, concurrency, bodyFile, pgid, verify) {
+  return leastDisturbed(
+    async () => {
+      const after = await verify?.();
+      const a = await loadOnce(key, port, concurrency, bodyFile, pgid);
+      if (after) a.verified = await after(a);
+      return a;
+    },
+    {
+      retries: opts.retries,
+      disturbance: (a) => (stolen(a) ? `the hypervisor took ${fmt(a.cpu.stealShare * 100)}% of the CPU` : undefined),
+      score: (a) => a.cpu.stealShare,
+    },
+  );
+}
+
+async function loadOnce(key, port, concurrency, bodyFile, pgid) {
   const clients = Math.min(opts.connections, concurrency);
   const streams = concurrency / clients;
   const quiet = await waitForQuietMachine({ maxBusy: 0.3, timeoutMs: 5000 });
@@ -306,7 +343,7 @@ async function load(key, port, concurrency, bodyFile, pgid) {
   cpu.h2load = r.cpuSeconds / cpu.wallS;
   cpu.other = Math.max(0, cpu.machine - cpu.server - cpu.h2load);
   console.error(
-    `  ${key} c=${concurrency} (${clients}×${streams}): ${fmt(r.reqPerSec)} req/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms; cores: server ${fmt(cpu.server, 2)}, h2load ${fmt(cpu.h2load, 2)}, other ${fmt(cpu.other, 2)}`,
+    `  ${key} c=${concurrency} (${clients}×${streams}): ${fmt(r.reqPerSec)} req/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms; cores: server ${fmt(cpu.server, 2)}, h2load ${fmt(cpu.h2load, 2)}, other ${fmt(cpu.other, 2)}; ${stealNote(cpu)}`,
   );
   return { clients, streams, ...r, cpu };
 }
@@ -353,23 +390,32 @@ async function main() {
           ['jwt', 'ext-authz, JWT RS256 (same token: cache hits)'],
         ]) {
           const check = await checkAllows(svc.grpcPort, bodies[kind]);
-          const m0 = await svc.metrics();
-          const r = await load(kind, svc.grpcPort, c, bodyFiles[kind], svc.child.pid);
-          const m1 = await svc.metrics();
-          const allow =
-            metricSum(m1, 'ext_authz_decisions_total', { decision: 'allow' }) -
-            metricSum(m0, 'ext_authz_decisions_total', { decision: 'allow' });
-          const d0 = metricByLabel(m0, 'ext_authz_decisions_total', 'decision');
-          const d1 = metricByLabel(m1, 'ext_authz_decisions_total', 'decision');
-          const deny = Object.keys(d1)
-            .filter((k) => k !== 'allow')
-            .reduce((n, k) => n + d1[k] - (d0[k] ?? 0), 0);
+          // What ext-authz counted during each attempt.
+          const verify = async () => {
+            const m0 = await svc.metrics();
+            return async () => {
+              const m1 = await svc.metrics();
+              const d0 = metricByLabel(m0, 'ext_authz_decisions_total', 'decision');
+              const d1 = metricByLabel(m1, 'ext_authz_decisions_total', 'decision');
+              return {
+                allow: (d1.allow ?? 0) - (d0.allow ?? 0),
+                deny: Object.keys(d1)
+                  .filter((k) => k !== 'allow')
+                  .reduce((n, k) => n + d1[k] - (d0[k] ?? 0), 0),
+              };
+            };
+          };
+          const r = await load(kind, svc.grpcPort, c, bodyFiles[kind], svc.child.pid, verify);
+          const { allow, deny } = r.verified;
           console.error(
             `    check: ${check}; service counted allow +${fmt(allow)}, other +${deny} (h2load measured ${fmt(r.requests.succeeded)})`,
           );
           const at = `${kind} workers=${workers} c=${c} round ${round}`;
           if (allow < r.requests.succeeded) problems.push(`${at}: allow +${allow} < h2load's ${r.requests.succeeded}`);
           if (deny > 0) problems.push(`${at}: ${deny} non-allow decisions`);
+          for (const other of r.others)
+            if (other.verified.deny > 0)
+              problems.push(`${at} (a discarded attempt): ${other.verified.deny} non-allow decisions`);
           rows.push({
             target: label,
             key: `${kind}-w${workers}`,
@@ -378,7 +424,6 @@ async function main() {
             concurrency: c,
             round,
             check,
-            verified: { allow, deny },
             ...r,
           });
         }
@@ -401,6 +446,7 @@ async function main() {
       'p99 ms',
       'ratio to no-op (range)',
       'server CPU µs/req',
+      'steal %',
     ],
     summary.map((r) => [
       r.target,
@@ -411,8 +457,9 @@ async function main() {
       fmt(r.latency.p99, 2),
       r.key === 'noop' ? '1.00' : ratioCell(r.ratio),
       fmt(r.cpuPerRequestUs),
+      fmt(r.cpu.stealShare * 100),
     ]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
   const isService = (x) => !x.key.startsWith('noop');
   const verdict = [];
@@ -423,11 +470,8 @@ async function main() {
       `- throughput, ${r.kind}, --workers ${r.workers}, c=${r.concurrency}: ${ratioVerdict(r.ratio)} → ${ratio >= t ? 'MET' : 'MISSED'} (target ≥ ${t})`,
     );
   }
-  for (const r of summary.filter((x) => isService(x) && x.concurrency === TARGET_P99_AT)) {
-    verdict.push(
-      `- p99 at c=${TARGET_P99_AT}, ${r.kind}, --workers ${r.workers}: median ${fmt(r.latency.p99, 2)} ms (rounds ${r.runs.map((x) => fmt(x.latency.p99, 2)).join(', ')}) → ${r.latency.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (target < ${TARGET_P99_MS} ms)`,
-    );
-  }
+  for (const r of summary.filter((x) => isService(x) && x.concurrency === TARGET_P99_AT))
+    verdict.push(`- p99 at c=${TARGET_P99_AT}, ${r.kind}, --workers ${r.workers}: ${p99Verdict(r, TARGET_P99_MS)}`);
   verdict.push(
     `- checks: ${problems.length ? `PROBLEMS: ${problems.join('; ')}` : 'every run preceded by a real Check answered OK (allow); ext-authz counted only allow decisions, at least as many as h2load'}`,
   );
@@ -464,6 +508,7 @@ async function main() {
       table,
       '',
       roundsNote(opts.rounds),
+      `steal % = the share of the machine's CPU time the hypervisor took during the run (median over the rounds; /proc/stat); a run above ${STEAL_MAX_SHARE * 100}% was done again up to ${opts.retries} times, keeping the attempt with the least, and the p99 target is judged on the rounds that stayed under it.`,
       '',
       'Verdict:',
       ...verdict,

@@ -24,19 +24,27 @@ export function groupCpuSeconds(pgid) {
   return ticks / TICK;
 }
 
-/** Machine-wide CPU times from /proc/stat: { busy, total } in seconds (all cores summed). */
+/**
+ * Machine-wide CPU times from /proc/stat, in seconds (all cores summed): `busy` (run by this
+ * machine's processes and kernel), `steal` (time the hypervisor gave this VM's CPUs to someone else
+ * while they had work: on a shared host it comes and goes, and a run that loses it measures the
+ * host, not the code) and `total`.
+ */
 export function machineCpuSeconds() {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
   const v = line.split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal guest guest_nice (guest* already in user)
   const idle = v[3] + v[4];
+  const steal = v[7] ?? 0;
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: (total - idle) / TICK, total: total / TICK };
+  return { busy: (total - idle - steal) / TICK, steal: steal / TICK, total: total / TICK };
 }
 
 /**
  * Starts measuring: `groups` maps a label to a process-group id. stop() returns, per label, the
- * cores used on average (CPU seconds / wall seconds), plus `machine` (busy cores) and `wallS`.
+ * cores used on average (CPU seconds / wall seconds), plus `machine` (busy cores, all processes),
+ * `steal` (cores' worth of time the hypervisor took), `stealShare` (the share of the machine's CPU
+ * time it took), `cores` and `wallS`.
  */
 export function startCpuMeter(groups) {
   const t0 = performance.now();
@@ -46,7 +54,14 @@ export function startCpuMeter(groups) {
     stop() {
       const wallS = (performance.now() - t0) / 1000;
       const m1 = machineCpuSeconds();
-      const out = { wallS, machine: (m1.busy - m0.busy) / wallS, cores: os.cpus().length };
+      const total = m1.total - m0.total;
+      const out = {
+        wallS,
+        machine: (m1.busy - m0.busy) / wallS,
+        steal: (m1.steal - m0.steal) / wallS,
+        stealShare: total > 0 ? (m1.steal - m0.steal) / total : 0,
+        cores: os.cpus().length,
+      };
       for (const [k, pgid] of Object.entries(groups)) out[k] = (groupCpuSeconds(pgid) - g0[k]) / wallS;
       return out;
     },

@@ -5,7 +5,8 @@
 // rounds (with its range) is what the verdict uses.
 import { fmt } from './markdown.mjs';
 
-const median = (xs) => {
+/** The median of a non-empty list of numbers. */
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
