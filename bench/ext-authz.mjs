@@ -436,6 +436,7 @@ async function main() {
 
   // Medians over the rounds; each round's ratio is against that round's no-op.
   const summary = summariseRounds(rows, 'noop');
+  const noopAt = (c) => summary.find((x) => x.key === 'noop' && x.concurrency === c);
   const table = markdownTable(
     [
       'target',
@@ -471,7 +472,9 @@ async function main() {
     );
   }
   for (const r of summary.filter((x) => isService(x) && x.concurrency === TARGET_P99_AT))
-    verdict.push(`- p99 at c=${TARGET_P99_AT}, ${r.kind}, --workers ${r.workers}: ${p99Verdict(r, TARGET_P99_MS)}`);
+    verdict.push(
+      `- p99 at c=${TARGET_P99_AT}, ${r.kind}, --workers ${r.workers}: ${p99Verdict(r, TARGET_P99_MS, noopAt(r.concurrency), 'the grpc-js no-op')}`,
+    );
   verdict.push(
     `- checks: ${problems.length ? `PROBLEMS: ${problems.join('; ')}` : 'every run preceded by a real Check answered OK (allow); ext-authz counted only allow decisions, at least as many as h2load'}`,
   );

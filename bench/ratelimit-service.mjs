@@ -531,6 +531,7 @@ async function main() {
   // Report: medians over the rounds; each round's ratio is against that round's no-op.
   const runs = rows;
   const summary = summariseRounds(runs, 'noop');
+  const noopAt = (c) => summary.find((x) => x.key === 'noop' && x.concurrency === c);
   const table = markdownTable(
     [
       'target',
@@ -570,7 +571,9 @@ async function main() {
     );
   }
   for (const r of rlsRows.filter((x) => x.concurrency === TARGET_P99_AT))
-    verdict.push(`- p99 at c=${TARGET_P99_AT}, --workers ${r.workers}: ${p99Verdict(r, TARGET_P99_MS)}`);
+    verdict.push(
+      `- p99 at c=${TARGET_P99_AT}, --workers ${r.workers}: ${p99Verdict(r, TARGET_P99_MS, noopAt(r.concurrency), 'the grpc-js no-op')}`,
+    );
   if (opts.workers.length > 1 && !opts.rate) {
     const [w1, ...more] = [...opts.workers].sort((a, b) => a - b);
     for (const c of opts.concurrency) {

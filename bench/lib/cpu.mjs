@@ -6,7 +6,18 @@ import os from 'node:os';
 
 const TICK = 100; // USER_HZ: clock ticks per second in /proc (100 on every Linux we run on)
 
-/** CPU seconds (user + system) of every live process whose process group is `pgid`. */
+/** CPU seconds (user + system) of one live process (0 once it is gone): one file read. */
+export function processCpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICK;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system) of every live process whose process group is `pgid` (reads all of /proc). */
 export function groupCpuSeconds(pgid) {
   let ticks = 0;
   for (const entry of fs.readdirSync('/proc')) {

@@ -43,15 +43,21 @@ export async function leastDisturbed(once, { retries, disturbance, score }) {
 /**
  * The verdict on a p99 target for one summary row (summariseRounds): the median p99 over the rounds
  * whose run was not stolen from, against `targetMs`. Every round's p99 is listed, a stolen one with
- * its steal; with no undisturbed round the target is NOT JUDGED.
+ * its steal; with no undisturbed round the target is NOT JUDGED. `reference` (optional): the
+ * summary row of the baseline server at the same concurrency, whose p99 in the same rounds is
+ * quoted after the verdict (what the machine allowed a server doing nothing), `referenceName` its
+ * name.
  */
-export function p99Verdict(row, targetMs) {
+export function p99Verdict(row, targetMs, reference, referenceName = 'the no-op') {
   const rounds = row.runs.map((x) => `${fmt(x.latency.p99, 2)}${stolen(x) ? ` (${stealNote(x.cpu)})` : ''}`).join(', ');
   const clean = row.runs.filter((x) => !stolen(x));
+  const context = reference
+    ? `; ${referenceName} in the same rounds: ${reference.runs.map((x) => fmt(x.latency.p99, 2)).join(', ')} ms`
+    : '';
   if (clean.length === 0)
-    return `rounds ${rounds} → NOT JUDGED: the hypervisor took over ${STEAL_MAX_SHARE * 100}% of the CPU in every round (target < ${targetMs} ms)`;
+    return `rounds ${rounds} → NOT JUDGED: the hypervisor took over ${STEAL_MAX_SHARE * 100}% of the CPU in every round (target < ${targetMs} ms)${context}`;
   const p99 = median(clean.map((x) => x.latency.p99));
   const over =
     clean.length === row.runs.length ? '' : ` over ${clean.length} undisturbed round(s) of ${row.runs.length}`;
-  return `median ${fmt(p99, 2)} ms${over} (rounds ${rounds}) → ${p99 < targetMs ? 'MET' : 'MISSED'} (target < ${targetMs} ms)`;
+  return `median ${fmt(p99, 2)} ms${over} (rounds ${rounds}) → ${p99 < targetMs ? 'MET' : 'MISSED'} (target < ${targetMs} ms)${context}`;
 }

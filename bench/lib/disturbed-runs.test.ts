@@ -7,7 +7,7 @@ interface Run {
 }
 interface DisturbedRuns {
   STEAL_MAX_SHARE: number;
-  p99Verdict(row: { runs: Run[] }, targetMs: number): string;
+  p99Verdict(row: { runs: Run[] }, targetMs: number, reference?: { runs: Run[] }, referenceName?: string): string;
   leastDisturbed<A>(
     once: () => Promise<A>,
     o: { retries: number; disturbance: (a: A) => string | undefined; score: (a: A) => number },
@@ -36,6 +36,18 @@ describe('p99Verdict', () => {
     const v = lib.p99Verdict({ runs: [run(2.0, 0.2), run(2.1, 0.06)] }, 3);
     expect(v).toMatch(/→ NOT JUDGED: the hypervisor took over 5% of the CPU in every round/);
     expect(v).not.toMatch(/MET|MISSED/);
+  });
+
+  it("quotes the reference server's p99 of the same rounds", () => {
+    const v = lib.p99Verdict(
+      { runs: [run(2.5, 0), run(3.5, 0.2)] },
+      3,
+      { runs: [run(2.2, 0), run(3.1, 0.2)] },
+      'the grpc-js no-op',
+    );
+    expect(v).toBe(
+      'median 2.50 ms over 1 undisturbed round(s) of 2 (rounds 2.50, 3.50 (steal 20%)) → MET (target < 3 ms); the grpc-js no-op in the same rounds: 2.20, 3.10 ms',
+    );
   });
 
   it('counts a steal share at the limit as undisturbed', () => {

@@ -7,7 +7,7 @@
 // h2load counts HTTP statuses only: a gRPC error is still HTTP 200 (grpc-status is in the trailers),
 // so a bench must check gRPC success by other means (a real client call, the service's metrics).
 import fs from 'node:fs';
-import { groupCpuSeconds } from './cpu.mjs';
+import { processCpuSeconds } from './cpu.mjs';
 import { runToEnd } from './processes.mjs';
 
 /** `h2load --version`'s version ("1.52.0"), or undefined when h2load is missing. */
@@ -55,7 +55,9 @@ export async function runH2load({
   for (const h of headers) args.push('-H', h);
   args.push('--log-file', logFile, ...extraArgs, url);
   fs.rmSync(logFile, { force: true });
-  // h2load's own CPU time, sampled from /proc while it runs (the last ≤ 200 ms are missed).
+  // h2load's own CPU time, sampled from /proc while it runs (the last ≤ 200 ms are missed): one
+  // file per sample (h2load -t 1 is one process), not a scan of /proc (~1.5 ms of the bench's CPU
+  // each time, in the middle of the run it measures).
   let cpuSeconds = 0;
   let sampler;
   const r = await runToEnd('h2load', args, {
@@ -63,7 +65,7 @@ export async function runH2load({
     timeoutMs: timeoutMs ?? (durationS + warmupS + 20) * 1000,
     onSpawn: (child) => {
       sampler = setInterval(() => {
-        const s = groupCpuSeconds(child.pid);
+        const s = processCpuSeconds(child.pid);
         if (s > cpuSeconds) cpuSeconds = s;
       }, 200);
     },
