@@ -11,8 +11,9 @@
 //     [--log-level info|warn] [--retries 2]
 //
 // --rounds N (default 3): the no-op and ext-authz (once per --workers value) run at once, and each
-// round loads them one after the other at each concurrency; a round's ratios are against that
-// round's no-op, and the table and verdict give the median over the rounds with its range.
+// round loads them one after the other at each concurrency, the others stopped (SIGSTOP) meanwhile;
+// a round's ratios are against that round's no-op, and the table and verdict give the median over
+// the rounds with its range.
 //
 // --retries N (default 2): a run during which the hypervisor took more than 5% of the machine's CPU
 // time (steal, bench/lib/disturbed-runs.mjs) is done again up to N times, keeping the attempt with
@@ -76,6 +77,7 @@ import {
   stopProcess,
   waitForHttp200,
   waitForTcp,
+  withOthersStopped,
 } from './lib/processes.mjs';
 import { metricByLabel } from './lib/prometheus.mjs';
 import { ratioCell, ratioVerdict, roundsNote, serviceLoadDefaults, summariseRounds } from './lib/rounds.mjs';
@@ -372,24 +374,32 @@ async function main() {
   const rows = [];
   const problems = [];
 
-  // Every target runs at once (an idle one takes no CPU); each round loads them one after the other.
+  // Every target runs at once; each round loads them one after the other, the others stopped
+  // meanwhile (withOthersStopped: an idle Node process still collects garbage after its load).
   const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
   const noopOwn = await startNoopGrpcServer({ methods: [METHOD], host: HOST, stack: 'node-http2', app: APP });
   const services = [];
   for (const workers of opts.workers) services.push({ workers, svc: await startService(policyFile, workers) });
+  const targets = [noop.child, noopOwn.child, ...services.map((s) => s.svc.child)];
+  const alone = (child, fn) =>
+    withOthersStopped(
+      targets.filter((t) => t !== child),
+      fn,
+    );
   for (let round = 1; round <= opts.rounds; round++) {
     for (const c of opts.concurrency) {
       console.error(`round ${round}/${opts.rounds}, c=${c}`);
-      const r = await load('noop', noop.port, c, bodyFiles.apikey, noop.child.pid);
+      const r = await alone(noop.child, () => load('noop', noop.port, c, bodyFiles.apikey, noop.child.pid));
       rows.push({ target: 'no-op gRPC server (@grpc/grpc-js)', key: 'noop', workers: 1, concurrency: c, round, ...r });
-      const own = await load('noop-own', noopOwn.port, c, bodyFiles.apikey, noopOwn.child.pid);
+      const own = await alone(noopOwn.child, () =>
+        load('noop-own', noopOwn.port, c, bodyFiles.apikey, noopOwn.child.pid),
+      );
       rows.push({ target: 'no-op on our gRPC server', key: 'noop-own', workers: 1, concurrency: c, round, ...own });
       for (const { workers, svc } of services) {
         for (const [kind, label] of [
           ['apikey', 'ext-authz, API key (x-api-key)'],
           ['jwt', 'ext-authz, JWT RS256 (same token: cache hits)'],
         ]) {
-          const check = await checkAllows(svc.grpcPort, bodies[kind]);
           // What ext-authz counted during each attempt.
           const verify = async () => {
             const m0 = await svc.metrics();
@@ -405,7 +415,10 @@ async function main() {
               };
             };
           };
-          const r = await load(kind, svc.grpcPort, c, bodyFiles[kind], svc.child.pid, verify);
+          const { check, r } = await alone(svc.child, async () => ({
+            check: await checkAllows(svc.grpcPort, bodies[kind]),
+            r: await load(kind, svc.grpcPort, c, bodyFiles[kind], svc.child.pid, verify),
+          }));
           const { allow, deny } = r.verified;
           console.error(
             `    check: ${check}; service counted allow +${fmt(allow)}, other +${deny} (h2load measured ${fmt(r.requests.succeeded)})`,

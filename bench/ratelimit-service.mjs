@@ -73,6 +73,7 @@ import {
   waitForHttp200,
   waitForTcp,
   waitUntil,
+  withOthersStopped,
 } from './lib/processes.mjs';
 import { metricByLabel, metricSum } from './lib/prometheus.mjs';
 import { commandCalls, redisVersion, startRedis } from './lib/redis.mjs';
@@ -437,7 +438,7 @@ async function main() {
   const readiness = [];
   const disturbed = []; // non-OK answers seen only in discarded (disturbed) attempts
 
-  // Every target runs at once (idle ones take no CPU); each round loads them one after the other.
+  // Every target runs at once; each round loads them one after the other.
   const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
   const noopOwn = await startNoopGrpcServer({ methods: [METHOD], host: HOST, stack: 'node-http2', app: APP });
   console.error(`no-op gRPC servers on ports ${noop.port} (@grpc/grpc-js) and ${noopOwn.port} (ours)`);
@@ -452,6 +453,14 @@ async function main() {
       );
     services.push({ w, svc });
   }
+  // While one target is loaded the others are stopped (SIGSTOP; Redis runs on): an idle Node
+  // process still collects garbage after its own load, on the cores the loaded one shares.
+  const targets = [noop.child, noopOwn.child, ...services.map((s) => s.svc.child)];
+  const alone = (child, fn) =>
+    withOthersStopped(
+      targets.filter((t) => t !== child),
+      fn,
+    );
   for (let round = 1; round <= opts.rounds; round++) {
     for (const c of opts.concurrency) {
       console.error(`round ${round}/${opts.rounds}, c=${c}`);
@@ -459,12 +468,13 @@ async function main() {
         ['noop', 'no-op gRPC server (@grpc/grpc-js)', noop],
         ['noop-own', 'no-op on our gRPC server', noopOwn],
       ]) {
-        const check = await checkNoop(server.port);
-        const r = await load(key, server.port, c, { noop: server.child.pid, redis: redis.child.pid });
+        const { check, r } = await alone(server.child, async () => ({
+          check: await checkNoop(server.port),
+          r: await load(key, server.port, c, { noop: server.child.pid, redis: redis.child.pid }),
+        }));
         rows.push({ target, key, workers: 1, concurrency: c, round, check, ...r });
       }
       for (const { w, svc } of services) {
-        const check = await checkService(svc.grpcPort);
         // What the service and Redis counted during each attempt.
         const verify = async () => {
           const m0 = await svc.metrics();
@@ -495,7 +505,10 @@ async function main() {
             return v;
           };
         };
-        const r = await load(`rls-w${w}`, svc.grpcPort, c, { service: svc.child.pid, redis: redis.child.pid }, verify);
+        const { check, r } = await alone(svc.child, async () => ({
+          check: await checkService(svc.grpcPort),
+          r: await load(`rls-w${w}`, svc.grpcPort, c, { service: svc.child.pid, redis: redis.child.pid }, verify),
+        }));
         const v = r.verified;
         const at = `--workers ${w} c=${c} round ${round}`;
         if (v.notOk.length)

@@ -24,6 +24,30 @@ export function killGroup(child) {
 }
 
 /**
+ * Runs `fn` with the process groups of `others` (children started by spawnTracked) stopped:
+ * SIGSTOP before, SIGCONT after, whatever happens. A bench keeps every target running from round
+ * to round, and an idle Node process is not quiet: it runs its timers and, seconds after its own
+ * load, V8's memory reducer (full collections of up to ~100 ms), in bursts on the cores the
+ * target being measured shares. A stopped process takes none.
+ */
+export async function withOthersStopped(others, fn) {
+  const signal = (sig) => {
+    for (const child of others) {
+      if (!child?.pid) continue;
+      try {
+        process.kill(-child.pid, sig);
+      } catch {}
+    }
+  };
+  signal('SIGSTOP');
+  try {
+    return await fn();
+  } finally {
+    signal('SIGCONT');
+  }
+}
+
+/**
  * Kills every tracked child when this process exits, whatever the reason: normal end,
  * process.exit, an uncaught error, SIGINT/SIGTERM/SIGHUP (then exit code 130). `extra` (optional)
  * runs after the kills, synchronously (e.g. removing a temporary folder). Call it once, early.
