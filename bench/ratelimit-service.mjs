@@ -157,7 +157,7 @@ const deadlineMs =
     opts.rounds *
       (perRunS + QUIET_WAIT_MS / 1000) *
       opts.concurrency.length *
-      (1 + opts.workers.length) *
+      (2 + opts.workers.length) *
       (1 + opts.retries)) *
   1000;
 setTimeout(() => {
@@ -521,7 +521,7 @@ async function main() {
         for (const o of r.others) {
           if (o.verified.notOk.length)
             disturbed.push(
-              `${at}, a discarded attempt with ${fmt(o.cpu.foreign, 2)} cores of other load: non-OK ${JSON.stringify(o.verified.notOk)} (store errors: ${o.verified.storeErrors})`,
+              `${at}, a discarded attempt (other load ${fmt(o.cpu.foreign, 2)} cores, ${stealNote(o.cpu)}): non-OK ${JSON.stringify(o.verified.notOk)} (store errors: ${o.verified.storeErrors})`,
             );
         }
         rows.push({

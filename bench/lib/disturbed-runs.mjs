@@ -23,20 +23,26 @@ export function stolen(run) {
 
 /**
  * Runs `once()` until `disturbance(attempt)` is undefined or `retries` extra attempts were made,
- * and resolves the attempt with the lowest `score(attempt)` (how disturbed it was) with
- * `attempts` (how many ran) and `others` (the discarded ones). `disturbance` returns a sentence
- * ("the hypervisor took 24% of the CPU") or undefined; it is logged before each retry.
+ * and resolves the undisturbed attempt if there is one, else the one with the lowest
+ * `score(attempt)` (how disturbed it was), with `attempts` (how many ran) and `others` (the
+ * discarded ones). `disturbance` returns a sentence ("the hypervisor took 24% of the CPU") or
+ * undefined; it is logged before each retry.
  */
 export async function leastDisturbed(once, { retries, disturbance, score }) {
   const attempts = [];
+  let best;
   for (;;) {
     const a = await once();
     attempts.push(a);
     const why = disturbance(a);
-    if (why === undefined || attempts.length > retries) break;
+    if (why === undefined) {
+      best = a;
+      break;
+    }
+    if (attempts.length > retries) break;
     console.error(`    ${why} during this run: running it again`);
   }
-  const best = attempts.reduce((x, y) => (score(y) < score(x) ? y : x));
+  best ??= attempts.reduce((x, y) => (score(y) < score(x) ? y : x));
   return { ...best, attempts: attempts.length, others: attempts.filter((x) => x !== best) };
 }
 
@@ -49,15 +55,18 @@ export async function leastDisturbed(once, { retries, disturbance, score }) {
  * name.
  */
 export function p99Verdict(row, targetMs, reference, referenceName = 'the no-op') {
-  const rounds = row.runs.map((x) => `${fmt(x.latency.p99, 2)}${stolen(x) ? ` (${stealNote(x.cpu)})` : ''}`).join(', ');
+  const rounds = p99List(row.runs);
   const clean = row.runs.filter((x) => !stolen(x));
-  const context = reference
-    ? `; ${referenceName} in the same rounds: ${reference.runs.map((x) => fmt(x.latency.p99, 2)).join(', ')} ms`
-    : '';
+  const context = reference ? `; ${referenceName} in the same rounds: ${p99List(reference.runs)} ms` : '';
   if (clean.length === 0)
     return `rounds ${rounds} → NOT JUDGED: the hypervisor took over ${STEAL_MAX_SHARE * 100}% of the CPU in every round (target < ${targetMs} ms)${context}`;
   const p99 = median(clean.map((x) => x.latency.p99));
   const over =
     clean.length === row.runs.length ? '' : ` over ${clean.length} undisturbed round(s) of ${row.runs.length}`;
   return `median ${fmt(p99, 2)} ms${over} (rounds ${rounds}) → ${p99 < targetMs ? 'MET' : 'MISSED'} (target < ${targetMs} ms)${context}`;
+}
+
+/** "2.50, 3.50 (steal 20%)": each run's p99, a stolen one with its steal. */
+function p99List(runs) {
+  return runs.map((x) => `${fmt(x.latency.p99, 2)}${stolen(x) ? ` (${stealNote(x.cpu)})` : ''}`).join(', ');
 }

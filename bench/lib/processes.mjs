@@ -28,7 +28,8 @@ export function killGroup(child) {
  * SIGSTOP before, SIGCONT after, whatever happens. A bench keeps every target running from round
  * to round, and an idle Node process is not quiet: it runs its timers and, seconds after its own
  * load, V8's memory reducer (full collections of up to ~100 ms), in bursts on the cores the
- * target being measured shares. A stopped process takes none.
+ * target being measured shares. A stopped process takes none. (If the bench itself is killed
+ * with SIGKILL meanwhile, the stopped groups stay stopped: `kill -KILL -PGID` ends them.)
  */
 export async function withOthersStopped(others, fn) {
   const signal = (sig) => {
