@@ -39,6 +39,9 @@ function shortUrl(url) {
   return url.replace(/^file:\/\//, '');
 }
 
+/** A gap between two samples longer than this is counted as idle (the process was not running). */
+const NOT_RUNNING_MS = 50;
+
 /**
  * Reads one or more .cpuprofile files and returns { busyMs, idleMs, functions, categories,
  * callerCategories }: arrays of { name, selfMs, share } (share of busy time), sorted by selfMs
@@ -82,6 +85,13 @@ export function summariseCpuProfiles(files) {
       const { functionName, url, lineNumber } = n.callFrame;
       const ms = Math.max(0, dtUs) / 1000;
       const cat = frameCategory(url, functionName);
+      // The profiler samples every ~1 ms while the process runs, GC included: a longer gap is
+      // time the process did not run at all (a bench stops idle targets with SIGSTOP), not the
+      // sampled function's.
+      if (ms > NOT_RUNNING_MS) {
+        idleMs += ms;
+        continue;
+      }
       if (cat === '(idle)') {
         idleMs += ms;
         continue;
