@@ -304,24 +304,15 @@ async function startService(policyFile, workers) {
 
 /**
  * One load run; a run the hypervisor stole from (bench/lib/disturbed-runs.mjs) is done again, at
- * most --retries times, keeping the attempt with the least steal. `verify` (optional):
- * async () => (async (run) => result), called around every attempt; its result is the attempt's
- * `verified`.
+ * most --retries times, keeping the attempt with the least steal. `verify`: as leastDisturbed's.
  */
 function load(key, port, concurrency, bodyFile, pgid, verify) {
-  return leastDisturbed(
-    async () => {
-      const after = await verify?.();
-      const a = await loadOnce(key, port, concurrency, bodyFile, pgid);
-      if (after) a.verified = await after(a);
-      return a;
-    },
-    {
-      retries: opts.retries,
-      disturbance: (a) => (stolen(a) ? `the hypervisor took ${fmt(a.cpu.stealShare * 100)}% of the CPU` : undefined),
-      score: (a) => a.cpu.stealShare,
-    },
-  );
+  return leastDisturbed(() => loadOnce(key, port, concurrency, bodyFile, pgid), {
+    verify,
+    retries: opts.retries,
+    disturbance: (a) => (stolen(a) ? `the hypervisor took ${fmt(a.cpu.stealShare * 100)}% of the CPU` : undefined),
+    score: (a) => a.cpu.stealShare,
+  });
 }
 
 async function loadOnce(key, port, concurrency, bodyFile, pgid) {
@@ -381,11 +372,7 @@ async function main() {
   const services = [];
   for (const workers of opts.workers) services.push({ workers, svc: await startService(policyFile, workers) });
   const targets = [noop.child, noopOwn.child, ...services.map((s) => s.svc.child)];
-  const alone = (child, fn) =>
-    withOthersStopped(
-      targets.filter((t) => t !== child),
-      fn,
-    );
+  const alone = (child, fn) => withOthersStopped(targets, child, fn);
   for (let round = 1; round <= opts.rounds; round++) {
     for (const c of opts.concurrency) {
       console.error(`round ${round}/${opts.rounds}, c=${c}`);

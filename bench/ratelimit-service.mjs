@@ -342,27 +342,19 @@ async function startService(workers, redisUrl) {
 // FOREIGN_MAX_CORES or the hypervisor took more than STEAL_MAX_SHARE is done again (at most
 // --retries times); the attempt that lost the fewest cores is kept.
 
-/** `verify` (optional): async () => (async (run) => result), called around every attempt; its result
- *  is stored as the attempt's `verified`. */
+/** `verify`: as leastDisturbed's (bench/lib/disturbed-runs.mjs). */
 function load(target, port, concurrency, pgids, verify) {
-  return leastDisturbed(
-    async () => {
-      const after = await verify?.();
-      const a = await loadOnce(target, port, concurrency, pgids);
-      if (after) a.verified = await after(a);
-      return a;
+  return leastDisturbed(() => loadOnce(target, port, concurrency, pgids), {
+    verify,
+    retries: opts.retries,
+    disturbance: (a) => {
+      if (a.cpu.foreign > FOREIGN_MAX_CORES) return `other processes used ${fmt(a.cpu.foreign, 2)} cores`;
+      if (stolen(a)) return `the hypervisor took ${fmt(a.cpu.stealShare * 100)}% of the CPU`;
+      return undefined;
     },
-    {
-      retries: opts.retries,
-      disturbance: (a) => {
-        if (a.cpu.foreign > FOREIGN_MAX_CORES) return `other processes used ${fmt(a.cpu.foreign, 2)} cores`;
-        if (stolen(a)) return `the hypervisor took ${fmt(a.cpu.stealShare * 100)}% of the CPU`;
-        return undefined;
-      },
-      // Cores lost either way: to other processes or to the hypervisor.
-      score: (a) => a.cpu.foreign + a.cpu.steal,
-    },
-  );
+    // Cores lost either way: to other processes or to the hypervisor.
+    score: (a) => a.cpu.foreign + a.cpu.steal,
+  });
 }
 
 async function loadOnce(target, port, concurrency, pgids) {
@@ -456,11 +448,7 @@ async function main() {
   // While one target is loaded the others are stopped (SIGSTOP; Redis runs on): an idle Node
   // process still collects garbage after its own load, on the cores the loaded one shares.
   const targets = [noop.child, noopOwn.child, ...services.map((s) => s.svc.child)];
-  const alone = (child, fn) =>
-    withOthersStopped(
-      targets.filter((t) => t !== child),
-      fn,
-    );
+  const alone = (child, fn) => withOthersStopped(targets, child, fn);
   for (let round = 1; round <= opts.rounds; round++) {
     for (const c of opts.concurrency) {
       console.error(`round ${round}/${opts.rounds}, c=${c}`);

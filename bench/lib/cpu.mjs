@@ -6,15 +6,24 @@ import os from 'node:os';
 
 const TICK = 100; // USER_HZ: clock ticks per second in /proc (100 on every Linux we run on)
 
+/**
+ * The fields of /proc/PID/stat after the command name (f[0] state, f[1] ppid, f[2] pgrp, ...,
+ * f[11] utime, f[12] stime), or undefined when the process is gone.
+ */
+function statFields(pid) {
+  let stat;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU seconds (user + system) of one live process (0 once it is gone): one file read. */
 export function processCpuSeconds(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICK;
-  } catch {
-    return 0;
-  }
+  const f = statFields(pid);
+  return f ? (Number(f[11]) + Number(f[12])) / TICK : 0;
 }
 
 /** CPU seconds (user + system) of every live process whose process group is `pgid` (reads all of /proc). */
@@ -22,15 +31,8 @@ export function groupCpuSeconds(pgid) {
   let ticks = 0;
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // f[0] state, f[1] ppid, f[2] pgrp, ..., f[11] utime, f[12] stime
-    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    const f = statFields(entry);
+    if (f && Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
   }
   return ticks / TICK;
 }

@@ -26,13 +26,16 @@ export function stolen(run) {
  * and resolves the undisturbed attempt if there is one, else the one with the lowest
  * `score(attempt)` (how disturbed it was), with `attempts` (how many ran) and `others` (the
  * discarded ones). `disturbance` returns a sentence ("the hypervisor took 24% of the CPU") or
- * undefined; it is logged before each retry.
+ * undefined; it is logged before each retry. `verify` (optional): async () => (async (attempt) =>
+ * result), called around every attempt; the result is stored as the attempt's `verified`.
  */
-export async function leastDisturbed(once, { retries, disturbance, score }) {
+export async function leastDisturbed(once, { retries, disturbance, score, verify }) {
   const attempts = [];
   let best;
   for (;;) {
+    const after = await verify?.();
     const a = await once();
+    if (after) a.verified = await after(a);
     attempts.push(a);
     const why = disturbance(a);
     if (why === undefined) {

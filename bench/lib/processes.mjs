@@ -24,17 +24,17 @@ export function killGroup(child) {
 }
 
 /**
- * Runs `fn` with the process groups of `others` (children started by spawnTracked) stopped:
- * SIGSTOP before, SIGCONT after, whatever happens. A bench keeps every target running from round
+ * Runs `fn` with the process groups of every child in `targets` but `active` (children started
+ * by spawnTracked) stopped: SIGSTOP before, SIGCONT after, whatever happens. A bench keeps every target running from round
  * to round, and an idle Node process is not quiet: it runs its timers and, seconds after its own
  * load, V8's memory reducer (full collections of up to ~100 ms), in bursts on the cores the
  * target being measured shares. A stopped process takes none. (If the bench itself is killed
  * with SIGKILL meanwhile, the stopped groups stay stopped: `kill -KILL -PGID` ends them.)
  */
-export async function withOthersStopped(others, fn) {
+export async function withOthersStopped(targets, active, fn) {
   const signal = (sig) => {
-    for (const child of others) {
-      if (!child?.pid) continue;
+    for (const child of targets) {
+      if (child === active || !child?.pid) continue;
       try {
         process.kill(-child.pid, sig);
       } catch {}
