@@ -6,6 +6,7 @@ import http2 from 'node:http2';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RawHttp2Client } from '../../test/support/raw-http2-client.js';
 import {
   RateLimitRequestSchema,
   RateLimitResponse_Code,
@@ -16,6 +17,15 @@ import { frameMessage } from './grpc-protocol.js';
 import { type GrpcServerHandle, startGrpcServer } from './grpc-server.js';
 import { grpcServiceDefinition } from './grpc-service.js';
 import { HealthState } from './health-state.js';
+import { ErrorCode, Flag, FrameType, rstStreamFrame } from './http2/frames.js';
+
+function deferred() {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
 
 const PATH = '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit';
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -274,24 +284,34 @@ describe('startGrpcServer on the wire', () => {
 
   it('drops the answer of a call its client reset, and keeps serving the connection', async () => {
     let answerLate: () => void = () => {};
-    const serverStreams: http2.ServerHttp2Stream[] = [];
-    const session = await serve(
+    const called = deferred();
+    let handle: GrpcServerHandle | undefined;
+    await serve(
       (call, cb) => {
-        if (call.request.domain === 'slow') answerLate = () => ok(call, cb);
-        else ok(call, cb);
+        if (call.request.domain === 'slow') {
+          answerLate = () => ok(call, cb);
+          called.resolve();
+        } else ok(call, cb);
       },
       {},
-      (handle) => handle.server.on('stream', (s) => serverStreams.push(s)),
+      (h) => {
+        handle = h;
+      },
     );
-    const req = session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc' });
-    req.on('error', () => {});
-    req.end(frameMessage(request('slow')));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    req.close(http2.constants.NGHTTP2_CANCEL);
-    const slow = serverStreams[0];
-    if (!slow.closed) await new Promise((resolve) => slow.once('close', resolve));
+    const client = await RawHttp2Client.connect(handle!.port);
+    cleanups.push(() => client.close());
+    const answered = (id: number) => () =>
+      client.frames.find((f) => f.streamId === id && f.type === FrameType.HEADERS && f.flags & Flag.END_STREAM);
+    client.send(client.headersFrame(1, [[':path', PATH]]), client.dataFrame(1, frameMessage(request('slow'))));
+    await called.promise;
+    client.send(rstStreamFrame(1, ErrorCode.CANCEL));
+    // Frames are read in order: once stream 3 is answered, the server has seen the reset.
+    client.send(client.headersFrame(3, [[':path', PATH]]), client.dataFrame(3, frameMessage(request('a'))));
+    await client.waitFor(answered(3));
     answerLate(); // must neither throw nor write to the closed stream
-    expect(slow.headersSent).toBe(false);
-    expect((await rawCall(session, frameMessage(request('a')))).grpcStatus).toBe('0');
+    client.send(client.headersFrame(5, [[':path', PATH]]), client.dataFrame(5, frameMessage(request('a'))));
+    const last = await client.waitFor(answered(5));
+    expect(last.headers).toContainEqual(['grpc-status', '0']);
+    expect(client.frames.filter((f) => f.streamId === 1)).toEqual([]);
   });
 });

@@ -1,12 +1,16 @@
-// Our gRPC server: unary methods (and the health service's Watch stream) over node:http2, for a
-// hot local service that Envoy calls over a few long-lived HTTP/2 connections.
+// Our gRPC server: unary methods (and the health service's Watch stream) over our own HTTP/2
+// server connection (http2/), for a hot local service that Envoy calls over a few long-lived
+// HTTP/2 connections.
 //
-// Why not @grpc/grpc-js's Server: measured on the same h2load load, its per-call machinery costs
-// ~20 µs of CPU above node:http2 (~80 against ~62 µs per call on the bench machine), a quarter of
-// ext-authz's whole budget; @connectrpc/connect-node's server measured ~10× grpc-js's. What a unary
-// call needs from the protocol (grpc/grpc doc/PROTOCOL-HTTP2.md) is small and lives in
-// grpc-protocol.ts. Services are still described with grpc-js definitions (grpc-service.ts) and
-// implemented as grpc-js unary handlers `(call, callback)`; grpc-js remains the client.
+// Why not @grpc/grpc-js's Server, nor node:http2: measured on the same h2load load, grpc-js's
+// per-call machinery costs ~20 µs of CPU above node:http2, and node:http2 itself (a Duplex stream,
+// a headers object of external strings and several callbacks per call) most of the rest; the
+// framing a gRPC server needs from HTTP/2 is small (http2/connection.ts), and with it the no-op
+// server's CPU per call fell by BENCHMARKS.md's figures. @connectrpc/connect-node's server
+// measured ~10× grpc-js's. What a unary call needs from the gRPC protocol (grpc/grpc
+// doc/PROTOCOL-HTTP2.md) lives in grpc-protocol.ts. Services are still described with grpc-js
+// definitions (grpc-service.ts) and implemented as grpc-js unary handlers `(call, callback)`;
+// grpc-js remains the client.
 //
 // What it does: POST with content-type application/grpc or application/grpc+proto only (HTTP
 // 405/415 otherwise); unknown methods answer UNIMPLEMENTED; one uncompressed message per request,
@@ -19,7 +23,7 @@
 // keepaliveTimeoutMs. close(): a first GOAWAY that refuses no call, the final one a PING later,
 // in-flight calls finish (up to drainTimeoutMs, then connections are cut), open health watches end
 // UNAVAILABLE.
-import http2 from 'node:http2';
+import net from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import {
   HEALTH_CHECK_PATH,
@@ -38,6 +42,9 @@ import {
   singleMessage,
 } from './grpc-protocol.js';
 import type { HealthState } from './health-state.js';
+import { Http2ServerConnection } from './http2/connection.js';
+import { encodeHeaderBlock } from './http2/hpack-encoder.js';
+import type { Http2ServerStream } from './http2/server-stream.js';
 
 export interface GrpcServiceRegistration {
   definition: grpc.ServiceDefinition;
@@ -68,7 +75,7 @@ export interface StartGrpcServerOptions {
 
 export interface GrpcServerHandle {
   port: number;
-  server: http2.Http2Server;
+  server: net.Server;
   /** Stops accepting connections, lets in-flight calls finish (up to drainTimeoutMs), then cuts the rest. Idempotent. */
   close(): Promise<void>;
 }
@@ -84,6 +91,18 @@ export const GRPC_SERVER_DEFAULTS = {
   drainTimeoutMs: 5000,
   // close(): how long a first GOAWAY (no stream refused) stands before the final one.
   goawayGraceMs: 1000,
+  // HTTP/2 flow control: what a client may send on one call, and on one connection, before we
+  // open the window again (we do as soon as half is read: memory is bounded by the byte budget).
+  streamWindowBytes: 1024 * 1024,
+  connectionWindowBytes: 16 * 1024 * 1024,
+  // A gRPC call's own headers are a few hundred octets; Envoy's request headers travel inside
+  // the message, not here.
+  maxHeaderListBytes: 64 * 1024,
+  // Envoy resets calls past their timeout; a client resetting more than this many unanswered
+  // calls a second on one connection is dropped (CVE-2023-44487).
+  maxResetsPerSecond: 10_000,
+  // Answers held for a client that does not read them.
+  maxOutputBytes: 64 * 1024 * 1024,
 } as const;
 
 type UnaryCallback = (error: Partial<grpc.StatusObject> | Error | null, value?: unknown) => void;
@@ -94,17 +113,15 @@ interface UnaryRoute {
   handle: UnaryHandler;
 }
 
-const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
-// Trailers-Only answers (every status but OK) also say which message encoding the server takes.
-const STATUS_HEADERS = { ...OK_HEADERS, 'grpc-accept-encoding': 'identity' };
+const OK_HEADERS = encodeHeaderBlock([
+  [':status', '200'],
+  ['content-type', 'application/grpc'],
+]);
+const OK_TRAILERS = encodeHeaderBlock([['grpc-status', '0']]);
 // application/grpc and application/grpc+proto, with parameters; not grpc-web, not other codecs.
 const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/i;
 /** grpc-message is cut to this many characters: Envoy drops responses whose headers exceed its limit. */
 const MAX_STATUS_MESSAGE = 1024;
-const OK_TRAILERS = { 'grpc-status': '0' };
-const RESPOND_OPTIONS = { waitForTrailers: true, sendDate: false };
-const END_OPTIONS = { endStream: true, sendDate: false };
-const ignore = () => {};
 
 export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<GrpcServerHandle> {
   const routes = unaryRoutes(opts.services);
@@ -116,54 +133,46 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
   let closing: Promise<void> | undefined;
   const health = opts.health;
   const watches = new Set<(code: number, message: string) => void>();
-  const sessions = new Set<http2.ServerHttp2Session>();
-  const keepaliveTimeMs = opts.keepaliveTimeMs ?? GRPC_SERVER_DEFAULTS.keepaliveTimeMs;
-  const keepaliveTimeoutMs = opts.keepaliveTimeoutMs ?? GRPC_SERVER_DEFAULTS.keepaliveTimeoutMs;
+  const connections = new Set<Http2ServerConnection>();
+  let onConnectionClosed = () => {};
+  const connectionOptions = {
+    maxConcurrentStreams: GRPC_SERVER_DEFAULTS.maxConcurrentStreams,
+    initialWindowSize: GRPC_SERVER_DEFAULTS.streamWindowBytes,
+    connectionWindowSize: GRPC_SERVER_DEFAULTS.connectionWindowBytes,
+    maxHeaderListSize: GRPC_SERVER_DEFAULTS.maxHeaderListBytes,
+    keepaliveTimeMs: opts.keepaliveTimeMs ?? GRPC_SERVER_DEFAULTS.keepaliveTimeMs,
+    keepaliveTimeoutMs: opts.keepaliveTimeoutMs ?? GRPC_SERVER_DEFAULTS.keepaliveTimeoutMs,
+    maxResetsPerSecond: GRPC_SERVER_DEFAULTS.maxResetsPerSecond,
+    maxOutputBytes: GRPC_SERVER_DEFAULTS.maxOutputBytes,
+    onStream: (stream: Http2ServerStream) => onStream(stream),
+  };
 
-  const server = http2.createServer({
-    settings: { maxConcurrentStreams: GRPC_SERVER_DEFAULTS.maxConcurrentStreams },
-    // As grpc-js: node's per-connection memory cap answers a busy connection with
-    // ENHANCE_YOUR_CALM, which would fail every call Envoy has on it; message sizes are capped.
-    maxSessionMemory: Number.MAX_SAFE_INTEGER,
-    maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
-  });
-
-  server.on('session', (session) => {
-    sessions.add(session);
-    session.on('error', ignore); // a broken connection ends its calls, never the process
-    const keepalive = setInterval(() => {
-      // A closing session (GOAWAY sent, calls draining) is not pinged: node cancels its pings.
-      if (closing || session.closed || session.destroyed) return;
-      const timeout = setTimeout(() => session.destroy(), keepaliveTimeoutMs);
-      timeout.unref();
-      try {
-        session.ping((error) => {
-          clearTimeout(timeout);
-          if (error && !closing && !session.closed) session.destroy();
-        });
-      } catch {
-        clearTimeout(timeout);
-      }
-    }, keepaliveTimeMs);
-    keepalive.unref();
-    session.once('close', () => {
-      clearInterval(keepalive);
-      sessions.delete(session);
+  const server = net.createServer((socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    const connection: Http2ServerConnection = new Http2ServerConnection(socket, {
+      ...connectionOptions,
+      onClose: () => {
+        connections.delete(connection);
+        onConnectionClosed();
+      },
     });
+    connections.add(connection);
   });
 
-  server.on('stream', (stream, headers) => {
-    stream.on('error', ignore); // a reset stream: its call is gone
-    if (headers[':method'] !== 'POST') {
+  function onStream(stream: Http2ServerStream): void {
+    if (stream.method !== 'POST') {
       respondHttpError(stream, 405, 'gRPC calls are POST requests');
       return;
     }
-    const contentType = headers['content-type'];
-    if (typeof contentType !== 'string' || !GRPC_CONTENT_TYPE.test(contentType)) {
+    const contentType = stream.contentType;
+    if (contentType === undefined || !GRPC_CONTENT_TYPE.test(contentType)) {
       respondHttpError(stream, 415, 'content-type must be application/grpc or application/grpc+proto');
       return;
     }
-    const path = headers[':path'] ?? '';
+    const path = stream.path;
     const route = routes.get(path);
     if (route) {
       readBody(stream, maxMessage, budget, (body) => serveUnary(stream, route, body));
@@ -178,10 +187,10 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
       return;
     }
     respondStatus(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${path}`);
-    stopReading(stream);
-  });
+    stream.stopReading();
+  }
 
-  function serveHealthCheck(stream: http2.ServerHttp2Stream, body: Buffer): void {
+  function serveHealthCheck(stream: Http2ServerStream, body: Buffer): void {
     const service = decodeOrRespond(stream, body, readHealthRequest);
     if (service === undefined) return;
     if (!health.has(service)) {
@@ -194,16 +203,16 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
     );
   }
 
-  function serveHealthWatch(stream: http2.ServerHttp2Stream, body: Buffer): void {
+  function serveHealthWatch(stream: Http2ServerStream, body: Buffer): void {
     const service = decodeOrRespond(stream, body, readHealthRequest);
     if (service === undefined) return;
     if (closing) {
       respondStatus(stream, GrpcStatus.UNAVAILABLE, 'server shutting down');
       return;
     }
-    if (stream.closed || stream.destroyed) return; // the client went away
+    if (stream.closed) return; // the client went away
     let sent = watchedStatus(health, service);
-    stream.respond(OK_HEADERS, RESPOND_OPTIONS);
+    stream.respond(OK_HEADERS);
     stream.write(frameMessage(healthResponse(sent)));
     const unsubscribe = health.onChange(() => {
       const now = watchedStatus(health, service);
@@ -214,12 +223,10 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
     const end = (code: number, message: string) => {
       unsubscribe();
       watches.delete(end);
-      if (stream.closed || stream.destroyed) return;
-      stream.once('wantTrailers', () => stream.sendTrailers(statusTrailers(code, message)));
-      stream.end();
+      if (!stream.closed) stream.end(statusBlock(code, message));
     };
     watches.add(end);
-    stream.once('close', () => end(GrpcStatus.CANCELLED, 'cancelled'));
+    stream.onClose = () => end(GrpcStatus.CANCELLED, 'cancelled');
   }
 
   const host = (opts.host ?? '0.0.0.0').replace(/^\[(.*)\]$/, '$1');
@@ -238,43 +245,26 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
     server.close();
     throw new Error(`gRPC server cannot listen on ${address}: ${(e as Error).message}`, { cause: e });
   }
-  server.on('error', ignore); // after listen: per-connection errors surface on their sessions
+  server.on('error', () => {}); // after listen: per-connection errors surface on their sockets
 
   const drainTimeoutMs = opts.drainTimeoutMs ?? GRPC_SERVER_DEFAULTS.drainTimeoutMs;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       server.close();
       for (const end of [...watches]) end(GrpcStatus.UNAVAILABLE, 'server shutting down');
-      const done = () => {
-        if (sessions.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
       const timer = setTimeout(() => {
-        for (const session of sessions) session.destroy();
+        for (const connection of [...connections]) connection.destroy();
         resolve();
       }, drainTimeoutMs);
-      // Two GOAWAYs, as gRPC servers do: the first names no last stream, so calls the client has
-      // already sent are still taken; once it has had time to see it (a PING round trip, at most
-      // goawayGraceMs), close() sends the real one and lets the calls started finish.
-      for (const session of sessions) {
-        session.once('close', done);
-        let final = false;
-        const closeSession = () => {
-          if (final) return;
-          final = true;
-          if (!session.closed && !session.destroyed) session.close();
-        };
-        try {
-          session.goaway(http2.constants.NGHTTP2_NO_ERROR, 2 ** 31 - 1);
-          session.ping(closeSession);
-        } catch {
-          closeSession();
-        }
-        setTimeout(closeSession, GRPC_SERVER_DEFAULTS.goawayGraceMs).unref();
-      }
-      done();
+      onConnectionClosed = () => {
+        if (connections.size > 0) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      // Two GOAWAYs, as gRPC servers do (Http2ServerConnection.close): calls the client has
+      // already sent are still taken, then those started finish.
+      for (const connection of connections) connection.close(GRPC_SERVER_DEFAULTS.goawayGraceMs);
+      onConnectionClosed();
     });
     return closing;
   };
@@ -313,7 +303,7 @@ interface RequestBudget {
  * for a call its client has reset meanwhile).
  */
 function readBody(
-  stream: http2.ServerHttp2Stream,
+  stream: Http2ServerStream,
   maxMessage: number,
   budget: RequestBudget,
   done: (body: Buffer) => void,
@@ -322,20 +312,18 @@ function readBody(
   let first: Buffer | undefined;
   let chunks: Buffer[] | undefined;
   let size = 0;
-  let refused = false;
   const release = () => {
     budget.held -= size;
     size = 0;
   };
   const refuse = (message: string) => {
-    refused = true;
     first = chunks = undefined;
     release();
+    stream.onData = stream.onEnd = undefined;
     respondStatus(stream, GrpcStatus.RESOURCE_EXHAUSTED, message);
-    stopReading(stream);
+    stream.stopReading();
   };
-  stream.on('data', (chunk: Buffer) => {
-    if (refused) return;
+  stream.onData = (chunk) => {
     if (size + chunk.length > limit) return refuse(`request message larger than ${maxMessage} bytes`);
     if (budget.held + chunk.length > budget.max) return refuse('server busy: too many request bytes in flight');
     size += chunk.length;
@@ -343,24 +331,17 @@ function readBody(
     if (first === undefined) first = chunk;
     else if (chunks) chunks.push(chunk);
     else chunks = [first, chunk];
-  });
-  stream.on('end', () => {
-    if (refused) return;
+  };
+  stream.onEnd = () => {
     const body = chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0));
+    first = chunks = undefined;
     release();
-    // 'end' can come after the client reset the stream (END_STREAM and RST_STREAM in one read).
-    if (!stream.closed && !stream.destroyed) done(body);
-  });
-  stream.once('close', release); // reset mid-body
+    done(body);
+  };
+  stream.onClose = release; // reset mid-body
 }
 
-/** After an early answer: stop the client's upload (RST_STREAM NO_ERROR once the answer is out). */
-function stopReading(stream: http2.ServerHttp2Stream): void {
-  stream.resume();
-  if (!stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-}
-
-function serveUnary(stream: http2.ServerHttp2Stream, route: UnaryRoute, body: Buffer): void {
+function serveUnary(stream: Http2ServerStream, route: UnaryRoute, body: Buffer): void {
   const request = decodeOrRespond(stream, body, route.decode);
   if (request === undefined) return;
   let answered = false;
@@ -388,11 +369,7 @@ function serveUnary(stream: http2.ServerHttp2Stream, route: UnaryRoute, body: Bu
 }
 
 /** The request message, decoded; or undefined once the stream has been answered INTERNAL. */
-function decodeOrRespond<T>(
-  stream: http2.ServerHttp2Stream,
-  body: Buffer,
-  decode: (bytes: Buffer) => T,
-): T | undefined {
+function decodeOrRespond<T>(stream: Http2ServerStream, body: Buffer, decode: (bytes: Buffer) => T): T | undefined {
   try {
     return decode(singleMessage(body));
   } catch (e) {
@@ -402,37 +379,59 @@ function decodeOrRespond<T>(
   }
 }
 
-function respondMessage(stream: http2.ServerHttp2Stream, message: Uint8Array): void {
-  if (stream.closed || stream.destroyed || stream.headersSent) return; // the client went away
-  stream.respond(OK_HEADERS, RESPOND_OPTIONS);
-  stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-  stream.end(frameMessage(message));
+function respondMessage(stream: Http2ServerStream, message: Uint8Array): void {
+  if (stream.closed || stream.headersSent) return; // the client went away
+  const prefix = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(message.byteLength, 1);
+  stream.answer(OK_HEADERS, [prefix, message], OK_TRAILERS);
 }
 
-function respondError(stream: http2.ServerHttp2Stream, error: Partial<grpc.StatusObject> | Error): void {
+function respondError(stream: Http2ServerStream, error: Partial<grpc.StatusObject> | Error): void {
   const e = error as Partial<grpc.StatusObject> & { message?: string };
   const code = typeof e.code === 'number' && e.code > 0 && e.code <= 16 ? e.code : GrpcStatus.UNKNOWN;
   respondStatus(stream, code, e.details ?? e.message ?? '');
 }
 
 /** A Trailers-Only response: the status in the only HEADERS frame. */
-function respondStatus(stream: http2.ServerHttp2Stream, code: number, message: string): void {
-  if (stream.closed || stream.destroyed || stream.headersSent) return;
-  stream.respond({ ...STATUS_HEADERS, ...statusTrailers(code, message) }, END_OPTIONS);
+function respondStatus(stream: Http2ServerStream, code: number, message: string): void {
+  if (stream.closed || stream.headersSent) return;
+  stream.respond(statusBlock(code, message, true), true);
 }
 
-function respondHttpError(stream: http2.ServerHttp2Stream, status: number, message: string): void {
-  if (stream.closed || stream.destroyed || stream.headersSent) return;
+function respondHttpError(stream: Http2ServerStream, status: number, message: string): void {
+  if (stream.closed || stream.headersSent) return;
   stream.respond(
-    { ':status': status, 'content-type': 'application/grpc', ...statusTrailers(GrpcStatus.INTERNAL, message) },
-    END_OPTIONS,
+    encodeHeaderBlock([
+      [':status', String(status)],
+      ['content-type', 'application/grpc'],
+      ...statusFields(GrpcStatus.INTERNAL, message),
+    ]),
+    true,
   );
-  stopReading(stream);
+  stream.stopReading();
 }
 
-function statusTrailers(code: number, text: string): Record<string, string> {
+/**
+ * The status as a header block: trailers after a message, or (`trailersOnly`) the whole answer,
+ * which also says which message encoding the server takes.
+ */
+function statusBlock(code: number, message: string, trailersOnly = false): Buffer {
+  if (!trailersOnly) return encodeHeaderBlock(statusFields(code, message));
+  return encodeHeaderBlock([
+    [':status', '200'],
+    ['content-type', 'application/grpc'],
+    ['grpc-accept-encoding', 'identity'],
+    ...statusFields(code, message),
+  ]);
+}
+
+function statusFields(code: number, text: string): [string, string][] {
   const message = text.length > MAX_STATUS_MESSAGE ? `${text.slice(0, MAX_STATUS_MESSAGE - 1)}…` : text;
   return message
-    ? { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) }
-    : { 'grpc-status': String(code) };
+    ? [
+        ['grpc-status', String(code)],
+        ['grpc-message', encodeGrpcMessage(message)],
+      ]
+    : [['grpc-status', String(code)]];
 }
