@@ -26,7 +26,7 @@
 //
 // Two no-ops run in every round (bench/lib/noop-grpc-server.mjs): the @grpc/grpc-js one, which the
 // targets are judged against (they were set against it), and one on ext-authz's own gRPC server
-// (common/service-runtime/grpc-server.ts, node:http2); a service's ratio to the second, printed
+// (common/service-runtime/grpc-server.ts on http2/); a service's ratio to the second, printed
 // under the verdict, is the cost of its own work alone.
 //
 // What runs: the two no-op servers (above), then ext-authz from a snapshot of
@@ -368,7 +368,7 @@ async function main() {
   // Every target runs at once; each round loads them one after the other, the others stopped
   // meanwhile (withOthersStopped: an idle Node process still collects garbage after its load).
   const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
-  const noopOwn = await startNoopGrpcServer({ methods: [METHOD], host: HOST, stack: 'node-http2', app: APP });
+  const noopOwn = await startNoopGrpcServer({ methods: [METHOD], host: HOST, stack: 'ours', app: APP });
   const services = [];
   for (const workers of opts.workers) services.push({ workers, svc: await startService(policyFile, workers) });
   const targets = [noop.child, noopOwn.child, ...services.map((s) => s.svc.child)];

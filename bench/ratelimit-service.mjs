@@ -432,7 +432,7 @@ async function main() {
 
   // Every target runs at once; each round loads them one after the other.
   const noop = await startNoopGrpcServer({ methods: [METHOD], host: HOST });
-  const noopOwn = await startNoopGrpcServer({ methods: [METHOD], host: HOST, stack: 'node-http2', app: APP });
+  const noopOwn = await startNoopGrpcServer({ methods: [METHOD], host: HOST, stack: 'ours', app: APP });
   console.error(`no-op gRPC servers on ports ${noop.port} (@grpc/grpc-js) and ${noopOwn.port} (ours)`);
   const services = [];
   // ratelimit-service with Redis (or, with --store memory, its in-memory store: a diagnostic).

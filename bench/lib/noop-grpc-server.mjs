@@ -6,14 +6,14 @@
 // Two stacks (--stack):
 //   grpc-js     a minimal @grpc/grpc-js server with the HTTP/2 settings of our services: the
 //               reference the service targets were set against (the default);
-//   node-http2  our services' own server (common/service-runtime/grpc-server.ts, loaded from the
+//   ours        our services' own server (common/service-runtime/grpc-server.ts, loaded from the
 //               bench's snapshot of dist/ given with --app): the same stack as the services, so a
 //               service's ratio to it is the cost of its own work alone.
 //
 // As a program (one process, prints `{"listening":PORT}` on stdout once bound):
 //   node bench/lib/noop-grpc-server.mjs --method /envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit \
 //     [--method /other.Service/Method ...] [--port 0] [--host 127.0.0.1] [--response-hex HEX] \
-//     [--stack grpc-js|node-http2 --app DIR]
+//     [--stack grpc-js|ours --app DIR]
 //
 // From a bench (spawns the program above in its own process, tracked by processes.mjs):
 //   const noop = await startNoopGrpcServer({ methods: ['/envoy.service.auth.v3.Authorization/Check'] });
@@ -36,7 +36,7 @@ export const NOOP_SERVER_OPTIONS = {
 /**
  * Starts the no-op server in a child process. `methods`: full method paths ('/pkg.Service/Method').
  * `response`: bytes of the response message (default empty). `port` 0 (default) lets the OS pick.
- * `nodeArgs`: extra node flags (e.g. ['--cpu-prof']). `stack`: 'grpc-js' (default) or 'node-http2'
+ * `nodeArgs`: extra node flags (e.g. ['--cpu-prof']). `stack`: 'grpc-js' (default) or 'ours'
  * (then `app`: the folder holding the dist/ to load it from). Resolves { port, child, stop() }.
  */
 export async function startNoopGrpcServer({
@@ -93,8 +93,8 @@ async function serve(argv) {
     console.error('noop-grpc-server: give --method /package.Service/Method (one or more)');
     process.exit(2);
   }
-  if (!['grpc-js', 'node-http2'].includes(opts.stack) || (opts.stack === 'node-http2' && !opts.app)) {
-    console.error('noop-grpc-server: --stack is grpc-js or node-http2 (with --app DIR holding dist/)');
+  if (!['grpc-js', 'ours'].includes(opts.stack) || (opts.stack === 'ours' && !opts.app)) {
+    console.error('noop-grpc-server: --stack is grpc-js or ours (with --app DIR holding dist/)');
     process.exit(2);
   }
   const identity = (b) => b;
@@ -117,7 +117,7 @@ async function serve(argv) {
     s.implementation[method] = (_call, callback) => callback(null, opts.response);
   }
   const listening = (port) => process.stdout.write(`${JSON.stringify({ listening: port })}\n`);
-  if (opts.stack === 'node-http2') return serveOnOurServer(opts, [...byService.values()], listening);
+  if (opts.stack === 'ours') return serveOnOurServer(opts, [...byService.values()], listening);
   const grpc = await import('@grpc/grpc-js');
   const server = new grpc.Server(NOOP_SERVER_OPTIONS);
   for (const { definition, implementation } of byService.values()) server.addService(definition, implementation);
