@@ -239,6 +239,27 @@ describe('startGrpcServer on the wire', () => {
     expect((await rawCall(session, framed)).grpcStatus).toBe('0');
   });
 
+  it('answers DEADLINE_EXCEEDED to a call whose request is not complete within requestReadTimeoutMs, freeing what it held', async () => {
+    const session = await serve(ok, {
+      requestReadTimeoutMs: 100,
+      maxReceiveMessageBytes: 1000,
+      maxBufferedRequestBytes: 2000,
+    });
+    const framed = frameMessage(request('x'.repeat(990)));
+    // Two calls that hold 1,800 octets of the 2,000 and never finish.
+    const stalled = [0, 1].map(() => {
+      const req = session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc' });
+      req.on('error', () => {});
+      req.write(framed.subarray(0, 900));
+      return new Promise<http2.IncomingHttpHeaders>((resolve) => req.once('response', resolve));
+    });
+    for (const head of await Promise.all(stalled)) {
+      expect(head['grpc-status']).toBe('4');
+      expect(head['grpc-message']).toBe('request not received within 100 ms');
+    }
+    expect((await rawCall(session, framed)).grpcStatus).toBe('0');
+  });
+
   it('takes application/grpc+proto and parameters; refuses grpc-web and other codecs with 415', async () => {
     const session = await serve(ok);
     const body = frameMessage(request('a'));

@@ -41,6 +41,7 @@ import {
   MESSAGE_PREFIX_BYTES,
   singleMessage,
 } from './grpc-protocol.js';
+import { GrpcRequestReader } from './grpc-request-reader.js';
 import type { HealthState } from './health-state.js';
 import { Http2ServerConnection } from './http2/connection.js';
 import { encodeHeaderBlock } from './http2/hpack-encoder.js';
@@ -68,6 +69,8 @@ export interface StartGrpcServerOptions {
   maxBufferedRequestBytes?: number;
   /** How long close() lets in-flight calls finish before cutting connections; default 5000 ms. */
   drainTimeoutMs?: number;
+  /** How long a call may take to send its request (default 10 s): one that takes longer is answered DEADLINE_EXCEEDED. */
+  requestReadTimeoutMs?: number;
   /** A PING to each connection this often (default 60 s); one not acknowledged within keepaliveTimeoutMs (default 20 s) drops it. */
   keepaliveTimeMs?: number;
   keepaliveTimeoutMs?: number;
@@ -81,8 +84,9 @@ export interface GrpcServerHandle {
 }
 
 export const GRPC_SERVER_DEFAULTS = {
-  // Envoy multiplexes every request onto a handful of connections: do not cap streams low.
-  maxConcurrentStreams: 100_000,
+  // Envoy multiplexes its calls onto a handful of connections (and opens another when one is
+  // full): high, but bounded, as each open stream holds memory.
+  maxConcurrentStreams: 10_000,
   // Detect dead peers.
   keepaliveTimeMs: 60_000,
   keepaliveTimeoutMs: 20_000,
@@ -101,6 +105,10 @@ export const GRPC_SERVER_DEFAULTS = {
   // Envoy resets calls past their timeout; a client resetting more than this many unanswered
   // calls a second on one connection is dropped (CVE-2023-44487).
   maxResetsPerSecond: 10_000,
+  // Envoy sends SETTINGS once and PINGs every few seconds at most.
+  maxControlFramesPerSecond: 200,
+  // A request Envoy sends arrives at once; one still incomplete after this holds memory for nothing.
+  requestReadTimeoutMs: 10_000,
   // Answers held for a client that does not read them.
   maxOutputBytes: 64 * 1024 * 1024,
 } as const;
@@ -126,10 +134,12 @@ const MAX_STATUS_MESSAGE = 1024;
 export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<GrpcServerHandle> {
   const routes = unaryRoutes(opts.services);
   const maxMessage = opts.maxReceiveMessageBytes ?? GRPC_SERVER_DEFAULTS.maxReceiveMessageBytes;
-  const budget: RequestBudget = {
-    held: 0,
-    max: Math.max(opts.maxBufferedRequestBytes ?? GRPC_SERVER_DEFAULTS.maxBufferedRequestBytes, 2 * maxMessage),
-  };
+  const reader = new GrpcRequestReader(
+    maxMessage,
+    Math.max(opts.maxBufferedRequestBytes ?? GRPC_SERVER_DEFAULTS.maxBufferedRequestBytes, 2 * maxMessage),
+    opts.requestReadTimeoutMs ?? GRPC_SERVER_DEFAULTS.requestReadTimeoutMs,
+    respondStatus,
+  );
   let closing: Promise<void> | undefined;
   const health = opts.health;
   const watches = new Set<(code: number, message: string) => void>();
@@ -143,6 +153,7 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
     keepaliveTimeMs: opts.keepaliveTimeMs ?? GRPC_SERVER_DEFAULTS.keepaliveTimeMs,
     keepaliveTimeoutMs: opts.keepaliveTimeoutMs ?? GRPC_SERVER_DEFAULTS.keepaliveTimeoutMs,
     maxResetsPerSecond: GRPC_SERVER_DEFAULTS.maxResetsPerSecond,
+    maxControlFramesPerSecond: GRPC_SERVER_DEFAULTS.maxControlFramesPerSecond,
     maxOutputBytes: GRPC_SERVER_DEFAULTS.maxOutputBytes,
     onStream: (stream: Http2ServerStream) => onStream(stream),
   };
@@ -175,15 +186,15 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
     const path = stream.path;
     const route = routes.get(path);
     if (route) {
-      readBody(stream, maxMessage, budget, (body) => serveUnary(stream, route, body));
+      reader.read(stream, (body) => serveUnary(stream, route, body));
       return;
     }
     if (path === HEALTH_CHECK_PATH) {
-      readBody(stream, maxMessage, budget, (body) => serveHealthCheck(stream, body));
+      reader.read(stream, (body) => serveHealthCheck(stream, body));
       return;
     }
     if (path === HEALTH_WATCH_PATH) {
-      readBody(stream, maxMessage, budget, (body) => serveHealthWatch(stream, body));
+      reader.read(stream, (body) => serveHealthWatch(stream, body));
       return;
     }
     respondStatus(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${path}`);
@@ -243,6 +254,7 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
     });
   } catch (e) {
     server.close();
+    reader.close();
     throw new Error(`gRPC server cannot listen on ${address}: ${(e as Error).message}`, { cause: e });
   }
   server.on('error', () => {}); // after listen: per-connection errors surface on their sockets
@@ -251,6 +263,7 @@ export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<Grp
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       server.close();
+      reader.close();
       for (const end of [...watches]) end(GrpcStatus.UNAVAILABLE, 'server shutting down');
       const timer = setTimeout(() => {
         for (const connection of [...connections]) connection.destroy();
@@ -290,55 +303,6 @@ function unaryRoutes(services: GrpcServiceRegistration[]): Map<string, UnaryRout
     }
   }
   return routes;
-}
-
-/** Request bytes held by the calls being read, over the whole server. */
-interface RequestBudget {
-  held: number;
-  max: number;
-}
-
-/**
- * Collects a request body of at most one message of `maxMessage` bytes, then calls `done` (not
- * for a call its client has reset meanwhile).
- */
-function readBody(
-  stream: Http2ServerStream,
-  maxMessage: number,
-  budget: RequestBudget,
-  done: (body: Buffer) => void,
-): void {
-  const limit = maxMessage + MESSAGE_PREFIX_BYTES;
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
-  let size = 0;
-  const release = () => {
-    budget.held -= size;
-    size = 0;
-  };
-  const refuse = (message: string) => {
-    first = chunks = undefined;
-    release();
-    stream.onData = stream.onEnd = undefined;
-    respondStatus(stream, GrpcStatus.RESOURCE_EXHAUSTED, message);
-    stream.stopReading();
-  };
-  stream.onData = (chunk) => {
-    if (size + chunk.length > limit) return refuse(`request message larger than ${maxMessage} bytes`);
-    if (budget.held + chunk.length > budget.max) return refuse('server busy: too many request bytes in flight');
-    size += chunk.length;
-    budget.held += chunk.length;
-    if (first === undefined) first = chunk;
-    else if (chunks) chunks.push(chunk);
-    else chunks = [first, chunk];
-  };
-  stream.onEnd = () => {
-    const body = chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0));
-    first = chunks = undefined;
-    release();
-    done(body);
-  };
-  stream.onClose = release; // reset mid-body
 }
 
 function serveUnary(stream: Http2ServerStream, route: UnaryRoute, body: Buffer): void {

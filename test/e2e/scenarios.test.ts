@@ -28,6 +28,15 @@ let ipCounter = 1;
 /** A fresh public client address per scenario, so per-IP limits do not leak between tests. */
 const nextIp = () => `203.0.113.${ipCounter++}`;
 
+/**
+ * Quotas count in fixed windows aligned on the epoch (as envoyproxy/ratelimit's): a test whose
+ * requests must land in one minute's window waits for the next one when under 5 s of it remain.
+ */
+async function inOneMinuteWindow(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
 const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
 const chat = (
   key: string,
@@ -85,6 +94,7 @@ describe.skipIf(!redisAvailable())(
     });
 
     it('the /execute agent gets 429 on its 11th request in a minute from one IP', async () => {
+      await inOneMinuteWindow();
       const ip = nextIp();
       const statuses: number[] = [];
       for (let i = 0; i < 11; i++) {
@@ -152,6 +162,7 @@ describe.skipIf(!redisAvailable())(
 
     it('charges LLM tokens to the tenant’s budget: 429 once 200,000 tokens a minute are spent', async () => {
       // ext-authz estimates ~150,000 tokens (max_tokens) and charges them before the request.
+      await inOneMinuteWindow();
       const first = await sim.request(chat(exampleKeys['support-bot'], 'llama-3.1-70b', 'x', 150_000));
       expect(first.status).toBe(200);
       const second = await sim.request(chat(exampleKeys['support-bot'], 'llama-3.1-70b', 'x', 150_000));
@@ -163,6 +174,7 @@ describe.skipIf(!redisAvailable())(
     });
 
     it('keeps limiting from memory while Redis is down (when_down: local), and uses Redis again when it is back', async () => {
+      await inOneMinuteWindow();
       await redis.kill();
       try {
         const ip = nextIp();

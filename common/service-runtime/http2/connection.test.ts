@@ -43,6 +43,7 @@ const DEFAULTS: Options = {
   keepaliveTimeMs: 60_000,
   keepaliveTimeoutMs: 20_000,
   maxResetsPerSecond: 100,
+  maxControlFramesPerSecond: 1000,
   maxOutputBytes: 64 * 1024 * 1024,
 };
 
@@ -1608,5 +1609,80 @@ describe('Http2ServerConnection: interop with node:http2 (nghttp2)', () => {
     expect(t.streams).toHaveLength(200);
     expect(t.connections).toHaveLength(1);
     expect(t.connections[0].streamCount).toBe(0);
+  });
+});
+
+describe('Http2ServerConnection: what a client can make it hold or do', () => {
+  it('drops a client sending more SETTINGS and PINGs a second than maxControlFramesPerSecond', async () => {
+    const t = await startServer({ maxControlFramesPerSecond: 20 });
+    const client = await connect(t);
+    const pings = Array.from({ length: 30 }, (_, i) => pingFrame(Buffer.alloc(8, i), false));
+    client.send(...pings);
+    await expectConnectionError(client, ErrorCode.ENHANCE_YOUR_CALM);
+  });
+
+  it('applies the last SETTINGS_INITIAL_WINDOW_SIZE of a frame to the open streams', async () => {
+    const t = await startServer();
+    const client = await connect(t, { settings: [[Setting.INITIAL_WINDOW_SIZE, 0]] });
+    client.send(request(1, '/size/300'));
+    await settle(client);
+    expect(dataSizes(client, 1)).toEqual([]);
+    client.send(
+      settingsFrame([
+        [Setting.INITIAL_WINDOW_SIZE, 1000],
+        [Setting.INITIAL_WINDOW_SIZE, 7],
+        [Setting.INITIAL_WINDOW_SIZE, 100],
+      ]),
+    );
+    await settle(client);
+    expect(dataSizes(client, 1)).toEqual([100]);
+  });
+
+  it('starts its next header block with a table size update after the client shrinks its HPACK table [RFC 7541 §4.2]', async () => {
+    const t = await startServer();
+    for (const headerTableSize of [0, 1024]) {
+      const session = http2.connect(`http://127.0.0.1:${t.port}`, { settings: { headerTableSize } });
+      cleanups.push(() => session.destroy());
+      const bodies = await Promise.all(
+        ['one', 'two'].map(
+          (text) =>
+            new Promise<string>((resolve, reject) => {
+              const req = session.request({ ':method': 'POST', ':path': '/echo', 'content-type': 'application/grpc' });
+              const chunks: Buffer[] = [];
+              req.on('data', (c: Buffer) => chunks.push(c));
+              req.on('error', reject);
+              req.on('close', () => resolve(Buffer.concat(chunks).toString()));
+              req.end(text);
+            }),
+        ),
+      );
+      expect(bodies).toEqual(['one', 'two']);
+    }
+  });
+
+  it('sends the final GOAWAY on the acknowledgement of its own PING, not of a keepalive PING [6.7]', async () => {
+    const t = await startServer({ keepaliveTimeMs: 20, keepaliveTimeoutMs: 10_000 });
+    const client = await connect(t);
+    const isPing = (payload: string) => (f: ReceivedFrame) =>
+      f.type === FrameType.PING && !(f.flags & Flag.ACK) && f.payload.toString('latin1') === payload;
+    const keepalive = await client.waitFor((fs) => fs.find(isPing('aigwkeep')));
+    t.connections[0].close(10_000);
+    const closing = await client.waitFor((fs) => fs.find(isPing('aigwdone')));
+    client.send(pingFrame(keepalive.payload, true));
+    await settle(client);
+    expect(client.ofType(FrameType.GOAWAY)).toHaveLength(1);
+    client.send(pingFrame(closing.payload, true));
+    await client.waitFor(() => client.ofType(FrameType.GOAWAY).length === 2);
+  });
+
+  it('drops a client whose shut windows hold more of its answers than maxOutputBytes', async () => {
+    const t = await startServer({ maxOutputBytes: 100_000 });
+    const client = await connect(t, { settings: [[Setting.INITIAL_WINDOW_SIZE, 0]] });
+    for (let id = 1; id <= 5; id += 2) client.send(request(id, '/size/30000'));
+    await settle(client);
+    expect(client.closed).toBe(false); // 90,000 octets wait
+    client.send(request(7, '/size/30000'));
+    await client.untilClosed();
+    await until(() => t.closed === 1);
   });
 });

@@ -51,6 +51,8 @@ export interface Http2ConnectionOptions {
   keepaliveTimeoutMs: number;
   /** Streams reset before they were answered, per second, beyond which the connection is closed. */
   maxResetsPerSecond: number;
+  /** SETTINGS and PING frames from the client per second, beyond which the connection is closed. */
+  maxControlFramesPerSecond: number;
   /** Output held for a peer that does not read, beyond which the connection is dropped. */
   maxOutputBytes: number;
   /** A new request stream, its headers complete. */
@@ -60,7 +62,9 @@ export interface Http2ConnectionOptions {
 }
 
 const PREFACE_BYTES = CLIENT_PREFACE.length;
-const PING_PAYLOAD = Buffer.from('aigwping', 'latin1');
+// Our PINGs' payloads: a keepalive's ACK must not be taken for close()'s (RFC 9113 §6.7).
+const KEEPALIVE_PING = Buffer.from('aigwkeep', 'latin1');
+const CLOSE_PING = Buffer.from('aigwdone', 'latin1');
 /** How long a closed connection waits for its last frames to be written before the socket is destroyed. */
 const LINGER_MS = 1000;
 
@@ -82,7 +86,7 @@ interface PartialHeaderBlock {
 
 export class Http2ServerConnection implements StreamSink {
   private readonly decoder = new HpackDecoder();
-  private readonly head = new RequestHead();
+  private readonly head: RequestHead;
   private readonly output: Http2Output;
   private readonly streams = new Map<number, Http2ServerStream>();
   private buffered: Buffer | undefined;
@@ -104,16 +108,17 @@ export class Http2ServerConnection implements StreamSink {
   private closing = false;
   private finalGoaway = false;
   private peerGoaway = false;
-  private readonly pingDue: (() => void)[] = [];
+  private closePingAcked: (() => void) | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private keepaliveTimeout: NodeJS.Timeout | undefined;
-  private resetWindowStart = 0;
-  private resetsInWindow = 0;
+  private readonly resets = new RateCounter();
+  private readonly controlFrames = new RateCounter();
 
   constructor(
     readonly socket: net.Socket,
     private readonly opts: Http2ConnectionOptions,
   ) {
+    this.head = new RequestHead(opts.maxHeaderListSize);
     this.output = new Http2Output(socket, opts.maxOutputBytes, this.onWritten);
     this.recvWindow = Math.max(opts.connectionWindowSize, DEFAULT_WINDOW_SIZE);
     socket.setNoDelay(true);
@@ -162,7 +167,8 @@ export class Http2ServerConnection implements StreamSink {
       this.output.queue(goawayFrame(this.lastStreamId, ErrorCode.NO_ERROR));
       this.endIfIdle();
     };
-    this.ping(final);
+    this.closePingAcked = final;
+    this.output.queue(pingFrame(CLOSE_PING, false));
     setTimeout(final, graceMs).unref();
   }
 
@@ -295,10 +301,11 @@ export class Http2ServerConnection implements StreamSink {
       this.resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
       return;
     }
+    const endStream = (flags & Flag.END_STREAM) !== 0;
     try {
-      if (end > start) stream.onData?.(payload.subarray(start, end));
+      if (end > start) stream.onData?.(payload.subarray(start, end), endStream);
       if (stream.closed) return;
-      if (flags & Flag.END_STREAM) {
+      if (endStream) {
         this.remoteEnd(stream);
         return;
       }
@@ -403,7 +410,7 @@ export class Http2ServerConnection implements StreamSink {
       this.refuse(streamId, ErrorCode.REFUSED_STREAM);
       return;
     }
-    if (!head.isValidRequest(this.opts.maxHeaderListSize)) {
+    if (!head.isValidRequest()) {
       this.refuse(streamId, ErrorCode.PROTOCOL_ERROR);
       return;
     }
@@ -459,12 +466,7 @@ export class Http2ServerConnection implements StreamSink {
    * work started without its cost. Beyond the limit the connection is closed.
    */
   private countReset(): void {
-    const now = Date.now();
-    if (now - this.resetWindowStart >= 1000) {
-      this.resetWindowStart = now;
-      this.resetsInWindow = 0;
-    }
-    if (++this.resetsInWindow > this.opts.maxResetsPerSecond) {
+    if (this.resets.count() > this.opts.maxResetsPerSecond) {
       this.connectionError(new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many streams reset'));
     }
   }
@@ -483,7 +485,8 @@ export class Http2ServerConnection implements StreamSink {
     }
     if (payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS of a bad size');
     this.settingsSeen = true;
-    let windowGrew = false;
+    this.countControlFrame();
+    let initialWindow: number | undefined;
     for (let at = 0; at < payload.length; at += 6) {
       const id = payload.readUInt16BE(at);
       const value = payload.readUInt32BE(at + 2);
@@ -491,39 +494,54 @@ export class Http2ServerConnection implements StreamSink {
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'SETTINGS_ENABLE_PUSH above 1');
       }
       if (id === Setting.INITIAL_WINDOW_SIZE) {
-        if (value > MAX_WINDOW_SIZE)
+        if (value > MAX_WINDOW_SIZE) {
           throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'initial window too large');
-        const delta = value - this.peerInitialWindow;
-        this.peerInitialWindow = value;
-        for (const stream of this.streams.values()) {
-          stream.sendWindow += delta;
-          if (stream.sendWindow > MAX_WINDOW_SIZE) {
-            throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'stream window too large');
-          }
         }
-        windowGrew ||= delta > 0;
+        initialWindow = value; // the last one counts: the streams are walked once per frame
       } else if (id === Setting.MAX_FRAME_SIZE) {
         if (value < DEFAULT_MAX_FRAME_SIZE || value > MAX_FRAME_SIZE_LIMIT) {
           throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'SETTINGS_MAX_FRAME_SIZE out of range');
         }
         this.output.peerMaxFrameSize = value;
+      } else if (id === Setting.HEADER_TABLE_SIZE) {
+        // Our encoder keeps no table, but a decoder whose table shrank expects a size update at
+        // the start of our next block (RFC 7541 §4.2): we send one, to 0.
+        this.output.signalTableSize();
       }
-      // HEADER_TABLE_SIZE: our encoder keeps no table; the others bind a client, not us.
+      // The others bind a client, not us.
     }
     this.output.queue(SETTINGS_ACK);
-    if (windowGrew) this.output.pumpBlocked(this.localEnd);
+    if (initialWindow === undefined) return;
+    const delta = initialWindow - this.peerInitialWindow;
+    this.peerInitialWindow = initialWindow;
+    for (const stream of this.streams.values()) {
+      stream.sendWindow += delta;
+      if (stream.sendWindow > MAX_WINDOW_SIZE) {
+        throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'stream window too large');
+      }
+    }
+    if (delta > 0) this.output.pumpBlocked(this.localEnd);
   }
 
   private onPing(flags: number, streamId: number, payload: Buffer): void {
     if (streamId !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
     if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PING of a bad size');
     if (!(flags & Flag.ACK)) {
+      this.countControlFrame();
       this.output.queue(pingFrame(payload, true));
       return;
     }
+    // Any acknowledgement shows the peer alive; only close()'s own lets the final GOAWAY go.
     clearTimeout(this.keepaliveTimeout);
     this.keepaliveTimeout = undefined;
-    for (const due of this.pingDue.splice(0)) due();
+    if (this.closePingAcked && payload.equals(CLOSE_PING)) this.closePingAcked();
+  }
+
+  /** SETTINGS and PINGs cost a walk or a write each: a client sending them in a flood is dropped. */
+  private countControlFrame(): void {
+    if (this.controlFrames.count() > this.opts.maxControlFramesPerSecond) {
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many SETTINGS or PING frames');
+    }
   }
 
   private onWindowUpdate(streamId: number, payload: Buffer): void {
@@ -574,8 +592,7 @@ export class Http2ServerConnection implements StreamSink {
 
   sendData(stream: Http2ServerStream, data: Uint8Array): void {
     if (stream.closed || stream.localEnded || stream.pendingTrailers || data.byteLength === 0) return;
-    if (stream.pending) stream.pending.push(data);
-    else stream.pending = [data];
+    this.output.enqueue(stream, data);
     this.output.pump(stream);
   }
 
@@ -621,7 +638,6 @@ export class Http2ServerConnection implements StreamSink {
   private closeStream(stream: Http2ServerStream): void {
     if (stream.closed) return;
     stream.closed = true;
-    stream.pending = undefined;
     stream.pendingTrailers = undefined;
     this.streams.delete(stream.id);
     this.output.forget(stream);
@@ -637,17 +653,12 @@ export class Http2ServerConnection implements StreamSink {
 
   // ---- connection life -----------------------------------------------------------------------
 
-  private ping(onAck: () => void): void {
-    this.pingDue.push(onAck);
-    this.output.queue(pingFrame(PING_PAYLOAD, false));
-  }
-
   private keepalive(): void {
     // A closing connection is not pinged: its own GOAWAY PING is under way, its calls draining.
     if (this.dead || this.closing || this.keepaliveTimeout) return;
     this.keepaliveTimeout = setTimeout(() => this.destroy(), this.opts.keepaliveTimeoutMs);
     this.keepaliveTimeout.unref();
-    this.ping(() => {});
+    this.output.queue(pingFrame(KEEPALIVE_PING, false));
   }
 
   /** After the final GOAWAY (ours or the client's) the connection ends once no stream is open. */
@@ -684,9 +695,25 @@ export class Http2ServerConnection implements StreamSink {
     clearInterval(this.keepaliveTimer);
     clearTimeout(this.keepaliveTimeout);
     this.keepaliveTimer = this.keepaliveTimeout = undefined;
-    this.pingDue.length = 0;
+    this.closePingAcked = undefined;
     this.output.stop();
     this.closeAllStreams();
     this.opts.onClose();
+  }
+}
+
+/** Events in the current one-second window. */
+class RateCounter {
+  private windowStart = 0;
+  private events = 0;
+
+  /** Counts one event; returns the count in its window. */
+  count(): number {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.events = 0;
+    }
+    return ++this.events;
   }
 }

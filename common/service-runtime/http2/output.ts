@@ -1,7 +1,8 @@
 // What an HTTP/2 server connection writes: frames queued and written in one socket write per
 // event-loop turn (every answer produced while handling a read, promises included, goes out
 // together), and send-side flow control (RFC 9113 §6.9): the peer's connection and stream
-// windows, data waiting for them, its SETTINGS_MAX_FRAME_SIZE.
+// windows, data waiting for them, its SETTINGS_MAX_FRAME_SIZE. What it holds for a peer that does
+// not read (in the socket, or waiting for a window) is bounded: beyond it the socket is destroyed.
 import type net from 'node:net';
 import {
   DEFAULT_MAX_FRAME_SIZE,
@@ -13,6 +14,9 @@ import {
 } from './frames.js';
 import type { Http2ServerStream } from './server-stream.js';
 
+/** A dynamic table size update to 0 (RFC 7541 §6.3). */
+const TABLE_SIZE_UPDATE_0 = Buffer.from([0x20]);
+
 export class Http2Output {
   /** The peer's SETTINGS_MAX_FRAME_SIZE. */
   peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
@@ -23,6 +27,10 @@ export class Http2Output {
   private outBytes = 0;
   private flushScheduled = false;
   private stopped = false;
+  /** Octets of DATA waiting for a window, over all streams. */
+  private waiting = 0;
+  /** The peer's decoder expects a table size update at the start of our next header block. */
+  private tableSizeUpdate = false;
 
   constructor(
     private readonly socket: net.Socket,
@@ -52,8 +60,25 @@ export class Http2Output {
     this.outBytes = 0;
     this.socket.write(data);
     this.onWritten();
-    if (this.socket.writableLength > this.maxOutputBytes) this.socket.destroy();
+    this.checkHeld();
   };
+
+  /** More held for the peer than maxOutputBytes: it does not read, or keeps its windows shut. */
+  private checkHeld(): void {
+    if (this.socket.writableLength + this.waiting > this.maxOutputBytes) this.socket.destroy();
+  }
+
+  /** After the peer's SETTINGS_HEADER_TABLE_SIZE: our next header block starts with a size update to 0. */
+  signalTableSize(): void {
+    this.tableSizeUpdate = true;
+  }
+
+  /** A header block as sent: with the table size update the peer awaits, once. */
+  private withTableSizeUpdate(block: Buffer): Buffer {
+    if (!this.tableSizeUpdate) return block;
+    this.tableSizeUpdate = false;
+    return Buffer.concat([TABLE_SIZE_UPDATE_0, block]);
+  }
 
   /** Nothing more is written (the connection is closed or closing with its last frames flushed). */
   stop(): void {
@@ -61,10 +86,20 @@ export class Http2Output {
     this.out.length = 0;
     this.outBytes = 0;
     this.blocked.clear();
+    this.waiting = 0;
+  }
+
+  /** DATA for a stream, sent as its windows allow (pump()). */
+  enqueue(stream: Http2ServerStream, data: Uint8Array): void {
+    if (stream.pending) stream.pending.push(data);
+    else stream.pending = [data];
+    stream.pendingBytes += data.byteLength;
+    this.waiting += data.byteLength;
   }
 
   /** A header block as HEADERS, and CONTINUATIONs beyond the peer's frame size. */
-  headerBlock(streamId: number, block: Buffer, endStream: boolean): void {
+  headerBlock(streamId: number, headerBlock: Buffer, endStream: boolean): void {
+    const block = this.withTableSizeUpdate(headerBlock);
     const max = this.peerMaxFrameSize;
     const endFlag = endStream ? Flag.END_STREAM : 0;
     if (block.length <= max) {
@@ -91,6 +126,7 @@ export class Http2Output {
    * the peer's frame size let all of it go now; false (nothing queued) otherwise.
    */
   answer(stream: Http2ServerStream, headers: Buffer, body: readonly Uint8Array[], trailers: Buffer): boolean {
+    if (this.tableSizeUpdate) return false; // rare: the general path adds the update
     let bodyLength = 0;
     for (const part of body) bodyLength += part.byteLength;
     const max = this.peerMaxFrameSize;
@@ -133,6 +169,7 @@ export class Http2Output {
         const window = Math.min(stream.sendWindow, this.sendWindow);
         if (window <= 0) {
           this.blocked.add(stream);
+          this.checkHeld();
           return false;
         }
         const chunk = pending[0];
@@ -145,6 +182,8 @@ export class Http2Output {
         else pending[0] = chunk.subarray(n);
         stream.sendWindow -= n;
         this.sendWindow -= n;
+        stream.pendingBytes -= n;
+        this.waiting -= n;
       }
       stream.pending = undefined;
       this.blocked.delete(stream);
@@ -159,15 +198,19 @@ export class Http2Output {
 
   /** After a window grew: pumps the streams waiting for it; `ended` for each whose END_STREAM went out. */
   pumpBlocked(ended: (stream: Http2ServerStream) => void): void {
-    for (const stream of [...this.blocked]) {
+    // The set itself, not a copy: a flood of small WINDOW_UPDATEs costs one stream each, not all.
+    for (const stream of this.blocked) {
       if (this.sendWindow <= 0) return;
       if (stream.sendWindow > 0 && this.pump(stream)) ended(stream);
     }
   }
 
-  /** A closed stream waits for nothing. */
+  /** A closed stream waits for nothing: its waiting data is dropped. */
   forget(stream: Http2ServerStream): void {
     this.blocked.delete(stream);
+    this.waiting -= stream.pendingBytes;
+    stream.pendingBytes = 0;
+    stream.pending = undefined;
   }
 }
 

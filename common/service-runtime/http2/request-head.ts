@@ -12,6 +12,11 @@ const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connecti
 const FIELD_OVERHEAD = 32;
 
 export class RequestHead {
+  constructor(
+    /** Largest decoded header list: beyond it fields are counted, not read (an HPACK reference bomb costs no more). */
+    private readonly maxListSize: number,
+  ) {}
+
   method: string | undefined;
   path: string | undefined;
   scheme: string | undefined;
@@ -33,11 +38,11 @@ export class RequestHead {
     this.listSize = 0;
   }
 
-  /** A complete request head: the pseudo-headers a request needs, nothing malformed, within `maxListSize`. */
-  isValidRequest(maxListSize: number): boolean {
+  /** A complete request head: the pseudo-headers a request needs, nothing malformed, within maxListSize. */
+  isValidRequest(): boolean {
     return (
       !this.malformed &&
-      this.listSize <= maxListSize &&
+      this.listSize <= this.maxListSize &&
       this.method !== undefined &&
       !!this.path &&
       this.scheme !== undefined
@@ -47,9 +52,11 @@ export class RequestHead {
   /** The HPACK decoder's callback (never throws: the whole block must be decoded). */
   readonly onField = (name: string, value: string): void => {
     this.listSize += name.length + value.length + FIELD_OVERHEAD;
+    const pseudo = name.charCodeAt(0) === 0x3a; /* : */
+    if (pseudo) this.pseudoSeen = true;
+    if (this.listSize > this.maxListSize || this.malformed) return; // refused anyway: not read further
     if (BAD_FIELD_VALUE.test(value)) this.malformed = true;
-    if (name.charCodeAt(0) === 0x3a /* : */) {
-      this.pseudoSeen = true;
+    if (pseudo) {
       if (this.regularSeen || this.trailers) {
         this.malformed = true;
         return;

@@ -12,8 +12,12 @@ export interface StreamSink {
 }
 
 export class Http2ServerStream {
-  /** Request body chunks (DATA payloads, padding removed), in order. */
-  onData: ((chunk: Buffer) => void) | undefined = undefined;
+  /**
+   * Request body chunks (DATA payloads, padding removed), in order; `endStream` when the frame
+   * also ends the request. A chunk is a view of the socket's read buffer: one kept beyond this call
+   * keeps that whole buffer alive (copy it, unless it is the whole body).
+   */
+  onData: ((chunk: Buffer, endStream: boolean) => void) | undefined = undefined;
   /** The request ended (END_STREAM). */
   onEnd: (() => void) | undefined = undefined;
   /** The stream closed: answered and read to the end, reset by either side, or its connection gone. Called once. */
@@ -32,6 +36,8 @@ export class Http2ServerStream {
   recvWindow: number;
   recvConsumed = 0;
   pending: Uint8Array[] | undefined = undefined;
+  /** Octets in `pending`. */
+  pendingBytes = 0;
   pendingTrailers: Buffer | undefined = undefined;
   /** Reset with NO_ERROR once answered, if the client has not finished sending (stopReading). */
   stopAfterAnswer = false;
