@@ -19,7 +19,8 @@
 // time (steal, bench/lib/disturbed-runs.mjs) is done again up to N times, keeping the attempt with
 // the least steal; the p99 target is judged on the rounds whose kept run stayed under 5%.
 //
-// --node-args: extra node flags for ext-authz (e.g. "--max-semi-space-size=32"), a diagnostic.
+// ext-authz runs with the node flags it has in production (ext-authz/src/node-flags.ts: its
+// Dockerfile's ENTRYPOINT); --node-args adds to them (a later flag wins), a diagnostic.
 //
 // --workers: ext-authz runs once per value with `--workers N` (N processes sharing the gRPC port;
 // the no-op server is always one process).
@@ -156,6 +157,7 @@ setTimeout(() => {
 // A snapshot of the build, so that an `npm run build` elsewhere cannot swap files under a run.
 const APP = snapshotBuild(ROOT, TMP);
 const pb = await import(pathToFileURL(path.join(APP, PB_REL)).href);
+const authzFlags = await import(pathToFileURL(path.join(APP, 'dist/ext-authz/src/node-flags.js')).href);
 
 // ---------------------------------------------------------------------------------------------
 // Policy: gen build's, plus `bench-jwt`, with the portal JWKS in a local file.
@@ -263,7 +265,8 @@ async function startService(policyFile, workers) {
   const grpcPort = await freePort(HOST);
   let httpPort = await freePort(HOST);
   while (httpPort === grpcPort) httpPort = await freePort(HOST);
-  const nodeArgs = [...(opts.nodeArgs ?? [])];
+  // The flags ext-authz runs with in production (ext-authz/src/node-flags.ts), then --node-args.
+  const nodeArgs = [...authzFlags.EXT_AUTHZ_NODE_FLAGS, ...(opts.nodeArgs ?? [])];
   if (opts.cpuProf) {
     const dir = path.join(opts.cpuProf, `workers-${workers}`);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -506,7 +509,7 @@ async function main() {
   console.log(
     [
       `machine: ${machine.cores} cores, ${machine.cpu}, ${fmt(machine.memGiB, 1)} GiB RAM, Node ${machine.node}, h2load ${machine.h2load} (-t 1)`,
-      `each run: ${opts.warmup} s warm-up + ${opts.duration} s measured, ${opts.connections} HTTP/2 connections; CheckRequest for POST /execute: API key ${bodies.apikey.length} B, JWT ${bodies.jwt.length} B; ext-authz LOG_LEVEL=${opts.logLevel}${opts.logLevel === 'info' ? ' (an audit line per decision)' : ' (no audit lines)'}`,
+      `each run: ${opts.warmup} s warm-up + ${opts.duration} s measured, ${opts.connections} HTTP/2 connections; CheckRequest for POST /execute: API key ${bodies.apikey.length} B, JWT ${bodies.jwt.length} B; ext-authz LOG_LEVEL=${opts.logLevel}${opts.logLevel === 'info' ? ' (an audit line per decision)' : ' (no audit lines)'}, node ${[...authzFlags.EXT_AUTHZ_NODE_FLAGS, ...(opts.nodeArgs ?? [])].join(' ')}`,
       '',
       table,
       '',

@@ -3,6 +3,7 @@
 // are ready. Workers say so with reportReadyToPrimary().
 import cluster from 'node:cluster';
 import type { Logger } from './logger.js';
+import { missingNodeFlags } from './node-flags.js';
 
 export interface WorkerPool {
   /** Stops restarting workers and sends SIGTERM to each. */
@@ -21,7 +22,12 @@ export function superviseWorkers(opts: {
   onReadyChange: (allReady: boolean) => void;
   /** When workers keep failing at start (default: stop them and exit the process with 1). */
   onGiveUp?: () => void;
+  /** Node/V8 flags the workers start with, beside the primary's own (node-flags.ts). */
+  nodeFlags?: readonly string[];
 }): WorkerPool {
+  if (opts.nodeFlags?.length) {
+    cluster.setupPrimary({ execArgv: [...process.execArgv, ...missingNodeFlags(opts.nodeFlags)] });
+  }
   const ready = new Set<number>();
   const startedAt = new Map<number, number>();
   let stopping = false;

@@ -44,3 +44,4 @@ export {
   type LoggerOptions,
   type LogLevel,
 } from './logger.js';
+export { missingNodeFlags } from './node-flags.js';

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { EXT_AUTHZ_NODE_FLAGS } from '../../../ext-authz/src/node-flags.js';
 import { compileGateway } from '../compile.js';
 import { loadGatewaySource } from '../config/source.js';
 import { writeOutputsAtomically } from '../write.js';
@@ -79,6 +80,7 @@ export async function upCommand(args: string[], out: (s: string) => void): Promi
     String(ports.rlsHttp),
   ]);
   const authz = start('ext-authz', process.execPath, [
+    ...EXT_AUTHZ_NODE_FLAGS,
     bin('ext-authz/src/main.js'),
     '--config',
     path.join(outDir, 'ext-authz/policy.yaml'),
