@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { prng } from '../../../test/support/prng.js';
 import { RawHttp2Client, type ReceivedFrame } from '../../../test/support/raw-http2-client.js';
 import { type Http2ConnectionOptions, Http2ServerConnection } from './connection.js';
 import {
@@ -26,7 +27,7 @@ import {
   settingsFrame,
   windowUpdateFrame,
 } from './frames.js';
-import { encodeHeaderBlock } from './hpack-encoder.js';
+import { encodeHeaderBlock, writeInteger } from './hpack-encoder.js';
 import type { Http2ServerStream } from './server-stream.js';
 
 type Field = [string, string];
@@ -287,15 +288,8 @@ function parseSettings(payload: Buffer): Map<number, number> {
 
 /** An HPACK integer with an N-bit prefix (RFC 7541 §5.1). */
 function hpackInt(prefixBits: number, first: number, value: number): number[] {
-  const max = (1 << prefixBits) - 1;
-  if (value < max) return [first | value];
-  const out = [first | max];
-  let rest = value - max;
-  while (rest >= 0x80) {
-    out.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  out.push(rest);
+  const out: number[] = [];
+  writeInteger(out, first, prefixBits, value);
   return out;
 }
 
@@ -1277,20 +1271,11 @@ describe('Http2ServerConnection: application faults', () => {
 
 // ---- fuzz ----------------------------------------------------------------------------------
 
-/** xorshift32: a small deterministic generator for the fuzz. */
+/** A seeded generator for the fuzz, with the draws it needs. */
 class Rng {
-  private x: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.x = (seed * 2654435761) | 0 || 1;
-    for (let i = 0; i < 8; i++) this.next();
-  }
-  next(): number {
-    let x = this.x;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.x = x;
-    return (x >>> 0) / 4294967296;
+    this.next = prng(seed * 2654435761);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

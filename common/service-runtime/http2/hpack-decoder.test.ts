@@ -4,6 +4,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { prng } from '../../../test/support/prng.js';
 import { HpackDecoder, HpackError } from './hpack-decoder.js';
 
 type Field = [string, string];
@@ -161,17 +162,6 @@ function expectSent(fields: Field[], headers: Headers, port: number): void {
   const nPseudo = Object.keys(pseudo).length;
   expect(Object.fromEntries(fields.slice(0, nPseudo))).toEqual(pseudo);
   expect(fields.slice(nPseudo)).toEqual(regular);
-}
-
-/** Seeded PRNG (xorshift32): the same sequence on every run. */
-function prng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
 }
 
 /** `n` latin1 characters from `alphabet`, picked by `rand`. */

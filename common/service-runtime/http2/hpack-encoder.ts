@@ -26,7 +26,7 @@ export function encodeHeaderBlock(fields: readonly (readonly [string, string])[]
 }
 
 /** An integer with an N-bit prefix (RFC 7541 §5.1), the prefix's other bits set from `first`. */
-function writeInteger(out: number[], first: number, prefixBits: number, value: number): void {
+export function writeInteger(out: number[], first: number, prefixBits: number, value: number): void {
   const max = (1 << prefixBits) - 1;
   if (value < max) {
     out.push(first | value);

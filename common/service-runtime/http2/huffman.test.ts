@@ -1,6 +1,7 @@
 // decodeHuffman against the RFC's own codes, a test-only encoder and a bit-by-bit reference
 // decoder. (hpack-decoder.test.ts checks every octet a header value may carry against nghttp2.)
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../../test/support/prng.js';
 import { decodeHuffman, HpackError, HUFFMAN_CODE_LENGTHS } from './huffman.js';
 
 const EOS = 256;
@@ -62,17 +63,6 @@ function referenceDecode(bytes: Uint8Array): number[] | 'error' {
 
 const latin1 = (octets: Uint8Array | number[]) => Buffer.from(octets).toString('latin1');
 const decodeAll = (bytes: Uint8Array) => decodeHuffman(bytes, 0, bytes.length);
-
-/** Seeded PRNG (xorshift32): the same sequence on every run. */
-function prng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 describe('HPACK Huffman code', () => {
   it('has 257 code lengths forming a complete prefix code (Kraft sum exactly 1)', () => {
