@@ -22,7 +22,10 @@ function setup(maxMessage = 1000, maxBuffered = 2000) {
   );
   readers.push(reader);
   let id = 1;
-  const stream = () => new Http2ServerStream(sink, (id += 2), 'POST', '/s/m', 'application/grpc', 65_535, 65_535);
+  const stream = () => {
+    id += 2;
+    return new Http2ServerStream(sink, id, 'POST', '/s/m', 'application/grpc', 65_535, 65_535);
+  };
   return { reader, statuses, stream };
 }
 
