@@ -1671,3 +1671,19 @@ describe('Http2ServerConnection: what a client can make it hold or do', () => {
     await until(() => t.closed === 1);
   });
 });
+
+describe('Http2ServerConnection: PINGs between answers', () => {
+  it('does not count a PING that follows an answer (a gRPC client probing its bandwidth) against the limit', async () => {
+    const t = await startServer({ maxControlFramesPerSecond: 20 });
+    const client = await connect(t);
+    for (let i = 0; i < 60; i++) {
+      const id = 2 * i + 1;
+      client.send(request(id, '/echo', `call ${i}`));
+      await answer(client, id);
+      client.send(pingFrame(Buffer.alloc(8, i), false));
+    }
+    await settle(client);
+    expect(client.closed).toBe(false);
+    expect(goawayOf(client)).toBeUndefined();
+  });
+});

@@ -520,14 +520,18 @@ export class Http2ServerConnection implements StreamSink {
         throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'stream window too large');
       }
     }
-    if (delta > 0) this.output.pumpBlocked(this.localEnd);
+    if (delta <= 0) return;
+    // Every stream's window grew: those whose data waits may send now.
+    for (const stream of this.streams.values()) {
+      if (stream.pending && stream.sendWindow > 0 && this.output.pump(stream)) this.localEnd(stream);
+    }
   }
 
   private onPing(flags: number, streamId: number, payload: Buffer): void {
     if (streamId !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
     if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PING of a bad size');
     if (!(flags & Flag.ACK)) {
-      this.countControlFrame();
+      if (!this.output.answeredSincePing()) this.countControlFrame();
       this.output.queue(pingFrame(payload, true));
       return;
     }
@@ -537,7 +541,10 @@ export class Http2ServerConnection implements StreamSink {
     if (this.closePingAcked && payload.equals(CLOSE_PING)) this.closePingAcked();
   }
 
-  /** SETTINGS and PINGs cost a walk or a write each: a client sending them in a flood is dropped. */
+  /**
+   * SETTINGS and PINGs cost a walk or a write each: a client sending them in a flood is dropped.
+   * A PING after we sent HEADERS or DATA is not counted (output.answeredSincePing).
+   */
   private countControlFrame(): void {
     if (this.controlFrames.count() > this.opts.maxControlFramesPerSecond) {
       throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many SETTINGS or PING frames');

@@ -22,7 +22,10 @@ export class Http2Output {
   peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   /** The peer's connection-level window for our DATA. */
   sendWindow = DEFAULT_WINDOW_SIZE;
+  /** Streams whose data waits for the connection window (one waiting for its own window is pumped when that opens). */
   private readonly blocked = new Set<Http2ServerStream>();
+  /** HEADERS or DATA queued since the last call of answeredSincePing(). */
+  private streamFramesQueued = false;
   private readonly out: Buffer[] = [];
   private outBytes = 0;
   private flushScheduled = false;
@@ -99,6 +102,7 @@ export class Http2Output {
 
   /** A header block as HEADERS, and CONTINUATIONs beyond the peer's frame size. */
   headerBlock(streamId: number, headerBlock: Buffer, endStream: boolean): void {
+    this.streamFramesQueued = true;
     const block = this.withTableSizeUpdate(headerBlock);
     const max = this.peerMaxFrameSize;
     const endFlag = endStream ? Flag.END_STREAM : 0;
@@ -154,6 +158,7 @@ export class Http2Output {
     trailers.copy(out, at + FRAME_HEADER_BYTES);
     stream.sendWindow -= bodyLength;
     this.sendWindow -= bodyLength;
+    this.streamFramesQueued = true;
     this.queue(out);
     return true;
   }
@@ -168,7 +173,8 @@ export class Http2Output {
       while (pending.length > 0) {
         const window = Math.min(stream.sendWindow, this.sendWindow);
         if (window <= 0) {
-          this.blocked.add(stream);
+          if (stream.sendWindow > 0) this.blocked.add(stream);
+          else this.blocked.delete(stream);
           this.checkHeld();
           return false;
         }
@@ -176,6 +182,7 @@ export class Http2Output {
         const n = Math.min(chunk.byteLength, window, this.peerMaxFrameSize);
         const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
         writeFrameHeader(head, 0, n, FrameType.DATA, 0, stream.id);
+        this.streamFramesQueued = true;
         this.queue(head);
         this.queue(asBuffer(n === chunk.byteLength ? chunk : chunk.subarray(0, n)));
         if (n === chunk.byteLength) pending.shift();
@@ -196,19 +203,32 @@ export class Http2Output {
     return true;
   }
 
-  /** After a window grew: pumps the streams waiting for it; `ended` for each whose END_STREAM went out. */
+  /**
+   * After the connection window grew: pumps the streams waiting for it, until it is used up;
+   * `ended` for each whose END_STREAM went out. Only streams that wait for the connection window
+   * are in the set, so a flood of small WINDOW_UPDATEs costs a stream or two each, not a walk.
+   */
   pumpBlocked(ended: (stream: Http2ServerStream) => void): void {
-    // The set itself, not a copy: a flood of small WINDOW_UPDATEs costs one stream each, not all.
     for (const stream of this.blocked) {
       if (this.sendWindow <= 0) return;
-      if (stream.sendWindow > 0 && this.pump(stream)) ended(stream);
+      if (this.pump(stream)) ended(stream);
     }
+  }
+
+  /**
+   * Whether HEADERS or DATA went out since the last call: a client's PING after our answers is a
+   * gRPC client measuring its bandwidth (as grpc-go does), not a flood ("ping strikes").
+   */
+  answeredSincePing(): boolean {
+    const answered = this.streamFramesQueued;
+    this.streamFramesQueued = false;
+    return answered;
   }
 
   /** A closed stream waits for nothing: its waiting data is dropped. */
   forget(stream: Http2ServerStream): void {
     this.blocked.delete(stream);
-    this.waiting -= stream.pendingBytes;
+    if (!this.stopped) this.waiting -= stream.pendingBytes;
     stream.pendingBytes = 0;
     stream.pending = undefined;
   }
