@@ -21,10 +21,15 @@ export const MESSAGE_PREFIX_BYTES = 5;
 /** One uncompressed message as it goes on the wire (prefix + bytes). */
 export function frameMessage(message: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES + message.byteLength);
-  out[0] = 0;
-  out.writeUInt32BE(message.byteLength, 1);
+  writeMessagePrefix(out, message.byteLength);
   out.set(message, MESSAGE_PREFIX_BYTES);
   return out;
+}
+
+/** The prefix of an uncompressed message of `length` bytes, written at the start of `out`. */
+export function writeMessagePrefix(out: Buffer, length: number): void {
+  out[0] = 0;
+  out.writeUInt32BE(length, 1);
 }
 
 /** Why a request body is not exactly one uncompressed message. */

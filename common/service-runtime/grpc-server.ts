@@ -40,6 +40,7 @@ import {
   GrpcStatus,
   MESSAGE_PREFIX_BYTES,
   singleMessage,
+  writeMessagePrefix,
 } from './grpc-protocol.js';
 import { GrpcRequestReader } from './grpc-request-reader.js';
 import type { HealthState } from './health-state.js';
@@ -347,8 +348,7 @@ function decodeOrRespond<T>(stream: Http2ServerStream, body: Buffer, decode: (by
 function respondMessage(stream: Http2ServerStream, message: Uint8Array): void {
   if (stream.closed || stream.headersSent) return; // the client went away
   const prefix = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES);
-  prefix[0] = 0;
-  prefix.writeUInt32BE(message.byteLength, 1);
+  writeMessagePrefix(prefix, message.byteLength);
   stream.answer(OK_HEADERS, [prefix, message], OK_TRAILERS);
 }
 
