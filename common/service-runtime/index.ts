@@ -36,12 +36,13 @@ export {
 export {
   createLogger,
   isLogLevel,
-  JsonMembers,
   jsonString,
   type LogFields,
   type LogFn,
   type Logger,
   type LoggerOptions,
   type LogLevel,
+  type LogMembers,
+  type MemberWriter,
 } from './logger.js';
 export { missingNodeFlags } from './node-flags.js';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { atomicChunks, createLogger, isLogLevel, PIPE_BUF } from './logger.js';
+import { createLogger, isLogLevel, type LogMembers, PIPE_BUF } from './logger.js';
 
 function sink(): { stream: Writable; lines: () => Record<string, unknown>[]; raw: () => string } {
   let text = '';
@@ -234,19 +234,86 @@ describe('createLogger with batch: { maxDelayMs }', () => {
   });
 });
 
-describe('atomicChunks', () => {
-  it('splits batched lines into writes of whole lines of at most PIPE_BUF bytes (atomic on a shared pipe)', () => {
-    const lines = Array.from({ length: 100 }, (_, i) => `{"n":${i},"pad":"${'é'.repeat(i % 40)}"}\n`);
-    const text = lines.join('');
-    const chunks = atomicChunks(text);
-    expect(chunks.length).toBeGreaterThan(1);
-    expect(chunks.join('')).toBe(text);
-    for (const c of chunks) {
-      expect(Buffer.byteLength(c)).toBeLessThanOrEqual(PIPE_BUF);
-      expect(c.endsWith('\n')).toBe(true);
+describe('batched lines on a shared pipe', () => {
+  it('go in writes of whole lines of at most PIPE_BUF bytes (atomic), multi-byte characters counted as bytes', async () => {
+    const { writes, stream } = collected();
+    const log = createLogger('svc', { stream, batch: true, level: 'info' });
+    const pads = Array.from({ length: 100 }, (_, i) => '\u00e9'.repeat(i % 40) + '\u{1f600}'.repeat(i % 7));
+    for (const [i, pad] of pads.entries()) log.info(`line ${i}`, { pad });
+    await new Promise((r) => setImmediate(r));
+    expect(writes.length).toBeGreaterThan(1);
+    for (const w of writes) {
+      expect(Buffer.byteLength(w)).toBeLessThanOrEqual(PIPE_BUF);
+      expect(w.endsWith('\n')).toBe(true);
     }
-    const long = `{"x":"${'a'.repeat(5000)}"}\n`;
-    expect(atomicChunks(`a\n${long}b\n`)).toEqual(['a\n', long, 'b\n']);
-    expect(atomicChunks('small\n')).toEqual(['small\n']);
+    const lines = writes.flatMap((w) => w.split('\n').filter(Boolean)).map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.pad)).toEqual(pads);
+  });
+
+  it('write a line longer than PIPE_BUF alone, in order, and the lines after it as before', async () => {
+    const { writes, stream } = collected();
+    const log = createLogger('svc', { stream, batch: true, level: 'info' });
+    const long = 'a'.repeat(200_000); // also grows the line buffer past what it keeps
+    log.info('a');
+    log.info('long', { long });
+    log.info('b');
+    log.info('c');
+    await new Promise((r) => setImmediate(r));
+    expect(
+      writes.map((w) =>
+        w
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l).msg),
+      ),
+    ).toEqual([['a'], ['long'], ['b', 'c']]);
+    expect(JSON.parse(writes[1]).long).toBe(long);
+  });
+});
+
+describe('LogMembers (fields that write themselves)', () => {
+  const members = (fields: Record<string, string | number>): LogMembers => ({
+    writeMembers(w) {
+      for (const [k, v] of Object.entries(fields)) {
+        if (typeof v === 'number') w.number(k, v);
+        else w.string(k, v);
+      }
+    },
+  });
+  const cases: [string, Record<string, string | number>][] = [
+    ['plain strings and numbers', { request_id: 'r-1', status: 200, latency_ms: 0.123 }],
+    [
+      'strings that need escaping',
+      { a: 'quote " back \\ nl \n \u0001', b: 'caf\u00e9 \u2028 \u{1f600}', c: '\udc00lone' },
+    ],
+    ['numbers that are not finite', { n: Number.NaN, i: Number.POSITIVE_INFINITY, neg: -0, big: 1e21 }],
+    ['reserved keys, renamed as for an object', { msg: 'm', time: 't', ok: 'yes' }],
+    ['no fields', {}],
+    ['a key that needs escaping', { 'we"ird': 1 }],
+  ];
+  it.each(cases)('%s: the same bytes as the fields given as an object', (_, fields) => {
+    const fast = sink();
+    const generic = sink();
+    vi.useFakeTimers({ now: Date.parse('2026-12-06T10:00:00.123Z') });
+    try {
+      createLogger('svc', { stream: fast.stream, level: 'info' }).info('decision \u00e9', members(fields));
+      createLogger('svc', { stream: generic.stream, level: 'info' }).info('decision \u00e9', fields);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(fast.raw()).toBe(generic.raw());
+    expect(fast.raw().endsWith('}\n')).toBe(true);
+  });
+
+  it('a writer that throws loses its line, never the caller', () => {
+    const out = sink();
+    const log = createLogger('svc', { stream: out.stream, level: 'info' });
+    log.info('broken', {
+      writeMembers() {
+        throw new Error('boom');
+      },
+    });
+    log.info('next', members({ k: 'v' }));
+    expect(out.lines().map((l) => l.msg)).toEqual(['next']);
   });
 });

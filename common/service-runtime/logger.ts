@@ -1,18 +1,13 @@
 // Structured logging: one JSON object per line, {"time","level","service","msg",...fields}.
 // Logging never throws: unserialisable fields become "[unserialisable]" and write errors are ignored.
+// A line is made as bytes (log-line.ts) and batched as bytes: no string per line to collect.
+import { jsonString, LineBytes, type LogMembers } from './log-line.js';
+
+export { jsonString, type LogMembers, type MemberWriter } from './log-line.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
-export type LogFn = (msg: string, fields?: LogFields | JsonMembers) => void;
-
-/**
- * Fields already written as JSON object members, each `,"key":value` (jsonString() for strings):
- * for a caller that writes the same fields on every request. The caller answers for valid JSON
- * and for keys that are not time, level, service or msg.
- */
-export class JsonMembers {
-  constructor(readonly text: string) {}
-}
+export type LogFn = (msg: string, fields?: LogFields | LogMembers) => void;
 
 export interface Logger {
   debug: LogFn;
@@ -30,10 +25,10 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
   /**
    * Collect debug and info lines and write them together (one write instead of one per line: a
-   * service that logs every request spends less on syscalls): `true` once per turn of the event
-   * loop; `{ maxDelayMs }` in writes of up to PIPE_BUF bytes, one as soon as the next line would
-   * not fit, the rest when the oldest line has waited maxDelayMs (under load a turn holds only a
-   * few lines: fewer, fuller writes). A warn or error line is written at once, after the lines
+   * service that logs every request spends less on syscalls), in writes of whole lines of up to
+   * PIPE_BUF bytes, one as soon as the next line would not fit; the rest `true`: once per turn of
+   * the event loop, `{ maxDelayMs }`: when the oldest line has waited maxDelayMs (under load a
+   * turn holds only a few lines: fewer, fuller writes). A warn or error line is written at once, after the lines
    * waiting; what waits is also written when the process exits normally (a SIGKILL loses it: up to
    * maxDelayMs of lines).
    */
@@ -53,57 +48,83 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
   const level: LogLevel = opts.level ?? (isLogLevel(fromEnv) ? fromEnv : 'info');
   const stream = opts.stream ?? process.stdout;
   const replacer = makeReplacer(level === 'debug');
+  const quotedService = jsonString(service);
+  const line = new LineBytes();
 
   const maxDelayMs = typeof opts.batch === 'object' ? opts.batch.maxDelayMs : undefined;
-  let pending = '';
-  let pendingBytes = 0; // UTF-8 bytes of pending (counted only with maxDelayMs)
+  // Lines waiting (batch): whole lines, at most PIPE_BUF octets. A new buffer after each write,
+  // as the stream may hold the last one until the pipe takes it.
+  let waiting: Buffer | undefined;
+  let waitingBytes = 0;
   let scheduled = false;
-  const flush = () => {
-    if (pending === '') return;
-    const text = pending;
-    pending = '';
-    pendingBytes = 0;
+  const write = (bytes: Buffer) => {
     try {
-      for (const chunk of atomicChunks(text)) stream.write(chunk);
+      stream.write(bytes);
     } catch {
-      // as below
+      // Never let logging break the caller (closed stream, EPIPE, ...).
     }
+  };
+  const flush = () => {
+    if (waiting === undefined || waitingBytes === 0) return;
+    const bytes = waiting.subarray(0, waitingBytes);
+    waiting = undefined;
+    waitingBytes = 0;
+    write(bytes);
   };
   const scheduledFlush = () => {
     scheduled = false;
     flush();
   };
   if (opts.batch) process.once('exit', flush);
+  /** The line just made (in `line`), batched or written at once. */
+  const deliver = (lineLevel: LogLevel) => {
+    if (!opts.batch || RANK[lineLevel] >= RANK.warn || line.length > PIPE_BUF) {
+      flush(); // a line longer than PIPE_BUF goes alone, as it would unbatched
+      write(line.copy());
+      return;
+    }
+    // What waits always fits one atomic write: written before a line that would not fit.
+    if (waitingBytes + line.length > PIPE_BUF) flush();
+    waiting ??= Buffer.allocUnsafeSlow(PIPE_BUF);
+    line.copyTo(waiting, waitingBytes);
+    waitingBytes += line.length;
+    if (!scheduled) {
+      scheduled = true;
+      if (maxDelayMs === undefined) setImmediate(scheduledFlush).unref();
+      else setTimeout(scheduledFlush, maxDelayMs).unref();
+    }
+  };
 
   const make =
     (lineLevel: LogLevel): LogFn =>
     (msg, fields) => {
       if (RANK[lineLevel] < RANK[level]) return;
       try {
-        const line = formatLine(lineLevel, service, msg, fields, replacer);
-        if (opts.batch && RANK[lineLevel] < RANK.warn) {
-          if (maxDelayMs !== undefined) {
-            // What waits always fits one atomic write: flush before a line that would not fit.
-            const bytes = Buffer.byteLength(line) + 1;
-            if (pendingBytes + bytes > PIPE_BUF) flush();
-            pendingBytes += bytes;
-          }
-          pending += `${line}\n`;
-          if (!scheduled) {
-            scheduled = true;
-            if (maxDelayMs === undefined) setImmediate(scheduledFlush).unref();
-            else setTimeout(scheduledFlush, maxDelayMs).unref();
-          }
-          return;
-        }
-        if (pending !== '') flush();
-        stream.write(`${line}\n`);
+        line.reset();
+        if (isLogMembers(fields)) {
+          line.text('{"time":"');
+          line.text(isoNow());
+          line.text('","level":"');
+          line.text(lineLevel);
+          line.text('","service":');
+          line.text(quotedService);
+          line.text(',"msg":');
+          line.jsonString(typeof msg === 'string' ? msg : String(msg));
+          fields.writeMembers(line);
+          line.byte(0x7d); // }
+        } else line.text(formatLine(lineLevel, service, msg, fields, replacer));
+        line.byte(0x0a); // \n
       } catch {
-        // Never let logging break the caller (closed stream, EPIPE, ...).
+        return; // as below
       }
+      deliver(lineLevel);
     };
 
   return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error'), level };
+}
+
+function isLogMembers(fields: unknown): fields is LogMembers {
+  return typeof (fields as Partial<LogMembers> | undefined)?.writeMembers === 'function';
 }
 
 /**
@@ -114,25 +135,6 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
  * behind, Node queues the chunks and may hand several to one larger write.
  */
 export const PIPE_BUF = 4096;
-
-export function atomicChunks(text: string): string[] {
-  if (Buffer.byteLength(text) <= PIPE_BUF) return [text];
-  const chunks: string[] = [];
-  let chunk = '';
-  let size = 0;
-  for (const line of text.split(/(?<=\n)/)) {
-    const n = Buffer.byteLength(line);
-    if (size > 0 && size + n > PIPE_BUF) {
-      chunks.push(chunk);
-      chunk = '';
-      size = 0;
-    }
-    chunk += line;
-    size += n;
-  }
-  if (chunk) chunks.push(chunk);
-  return chunks;
-}
 
 // The time of the last line, formatted once per millisecond (a service may log thousands of lines a second).
 let lastMs = Number.NaN;
@@ -146,12 +148,6 @@ function isoNow(): string {
   return lastIso;
 }
 
-// JSON.stringify of a string, quicker for the common string that needs no escape (no quote,
-// backslash, control character or surrogate: JSON.stringify escapes lone surrogates).
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-export function jsonString(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
-}
 // Field names repeat from line to line: each is quoted once (a bounded number of them).
 const quotedKeys = new Map<string, string>();
 function quoteKey(key: string): string {
@@ -199,17 +195,16 @@ function formatLine(
   level: LogLevel,
   service: string,
   msg: unknown,
-  fields: LogFields | JsonMembers | undefined,
+  fields: LogFields | undefined,
   replacer: Replacer,
 ): string {
   const time = isoNow();
   const text = typeof msg === 'string' ? msg : String(msg);
-  const plain =
-    fields instanceof JsonMembers ? fields.text : fields && typeof fields === 'object' ? plainFields(fields) : '';
+  const plain = fields && typeof fields === 'object' ? plainFields(fields) : '';
   if (plain !== undefined)
     return `{"time":"${time}","level":"${level}","service":${quoteKey(service)},"msg":${jsonString(text)}${plain}}`;
   const record: Record<string, unknown> = { time, level, service, msg: text };
-  if (fields && typeof fields === 'object' && !(fields instanceof JsonMembers)) {
+  if (fields && typeof fields === 'object') {
     for (const key of Object.keys(fields)) {
       // Fields never overwrite the fixed keys; they keep their value under a prefixed name.
       record[RESERVED.has(key) ? `field_${key}` : key] = fields[key];
