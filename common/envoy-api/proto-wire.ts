@@ -2,7 +2,9 @@
 // fields a handler uses are read, the others skipped exactly as protobuf-es's fromBinary consumes
 // them, so a hand-written decoder and fromBinary agree on valid, odd and corrupted input alike.
 import { type DescField, type DescMessage, ScalarType } from '@bufbuild/protobuf';
-import { type BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { type BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { ProtoWriter } from './proto-writer.js';
+import { internAscii } from './string-intern.js';
 
 /** Field number and UTF-8 strictness of `schema.field[name]`, checked to exist at start-up. */
 export function field(schema: DescMessage, name: string): { no: number; strict: boolean } {
@@ -97,7 +99,11 @@ export function readTag(r: BinaryReader): number {
  * protobuf-es's own UTF-8 decoding.
  */
 export function readString(r: BinaryReader, strict: boolean): string {
-  const len = r.uint32();
+  return readStringOf(r, r.uint32(), strict);
+}
+
+/** readString once its length has been read. */
+function readStringOf(r: BinaryReader, len: number, strict: boolean): string {
   const start = r.pos;
   const end = start + len;
   r.pos = end;
@@ -108,6 +114,38 @@ export function readString(r: BinaryReader, strict: boolean): string {
   // One character per byte: exact for ASCII; a byte above 0x7f means UTF-8 to decode properly.
   const text = latin1(b, start, end);
   return NOT_ASCII.test(text) ? decodeUtf8Of(r)(buf.subarray(start, end), strict) : text;
+}
+
+/**
+ * readString for a string that recurs from message to message (a header name, a policy name, a
+ * descriptor key): a short ASCII one comes from string-intern.ts's table. Never for a secret.
+ */
+export function readInternedString(r: BinaryReader, strict: boolean): string {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  const buf = bufferOf(r);
+  if (end <= r.len) {
+    const known = internAscii(buf, start, end, asciiText);
+    if (known !== undefined) {
+      r.pos = end;
+      return known;
+    }
+  }
+  r.pos = start;
+  return readStringOf(r, len, strict);
+}
+
+/** The text of `buf[start, end)`, which the caller knows to be ASCII. */
+export function asciiText(buf: Uint8Array, start: number, end: number): string {
+  return latin1(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), start, end);
+}
+
+/** Whether `buf[start, end)` is ASCII (then it is valid UTF-8, and asciiText reads it). */
+export function isAscii(buf: Uint8Array, start: number, end: number): boolean {
+  let bits = 0;
+  for (let i = start; i < end; i++) bits |= buf[i];
+  return (bits & 0x80) === 0;
 }
 const NOT_ASCII = /[\u0080-\u00ff]/;
 type Latin1Slice = { latin1Slice(start: number, end: number): string };
@@ -192,18 +230,18 @@ export function eachTopField(r: BinaryReader, schema: DescMessage, each: (no: nu
   }
 }
 
-// One writer for every message encoded on the hot paths: after the first few messages its buffer is
-// large enough, so encoding allocates nothing but the result (a new BinaryWriter grows from 128
-// bytes by doubling, a new buffer each time). Encoding is synchronous, so calls never interleave.
-const shared = new BinaryWriter();
+// One writer for every message encoded on the hot paths (proto-writer.ts): after the first few
+// messages its buffer is large enough, so encoding allocates nothing but the result. Encoding is
+// synchronous, so calls never interleave.
+const shared = new ProtoWriter();
 
 /** The bytes `write` puts in a fresh message, written with the shared writer. */
-export function encodeMessage(write: (w: BinaryWriter) => void): Uint8Array {
+export function encodeMessage(write: (w: ProtoWriter) => void): Buffer {
   try {
     write(shared);
     return shared.finish();
   } catch (e) {
-    shared.finish(); // drop what was half written: the next message starts clean
+    shared.reset(); // drop what was half written: the next message starts clean
     throw e;
   }
 }

@@ -1,12 +1,12 @@
 // The gRPC Check path straight on the wire: bytes of a CheckRequest → CheckInput, Decision → bytes
-// of a CheckResponse, with protobuf-es's own BinaryReader/BinaryWriter and the field numbers read
+// of a CheckResponse, with protobuf-es's own BinaryReader, our ProtoWriter and the field numbers read
 // from the generated schemas. Decoding a whole CheckRequest into messages and building a
 // CheckResponse message to encode it cost more than the rest of a check; this reads only the
 // fields a decision uses and skips the others.
 //
 // checkInputFromEnvoy / envoyCheckResponse (check-grpc.ts) are the same mappings on messages: a
 // test holds the two to the same results for valid, odd and corrupted inputs.
-import { BinaryReader, type BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { AddressSchema, SocketAddressSchema } from '../../common/envoy-api/gen/envoy/config/core/v3/address_pb.js';
 import {
   HeaderMapSchema,
@@ -30,13 +30,17 @@ import {
   eachTopField,
   encodeMessage,
   field,
+  isAscii,
   RECURSION_LIMIT,
+  readInternedString,
   readString,
   readTag,
   skipField,
 } from '../../common/envoy-api/proto-wire.js';
+import type { ProtoWriter } from '../../common/envoy-api/proto-writer.js';
 import { policyContextKey, responseStatusCode } from './check-grpc.js';
-import { type CheckInput, type Decision, denialBody } from './decision.js';
+import { type CheckInput, type Decision, denialBody, type RequestHeaders } from './decision.js';
+import { HeaderList } from './header-list.js';
 
 const F = {
   attributes: field(CheckRequestSchema, 'attributes'),
@@ -70,35 +74,83 @@ const NO_BYTES = new Uint8Array(0);
 
 /** What the decision reads from a CheckRequest, gathered while reading (repeated fields merge as in protobuf). */
 interface Gathered {
+  /** The serialized CheckRequest. */
+  bytes: Uint8Array;
   id: string;
   method: string;
   path: string;
   host: string;
   body: string;
   rawBody: Uint8Array;
-  /** The `headers` map (protobuf map semantics: the last entry of a key wins). */
-  headers: Map<string, string>;
+  /**
+   * The `headers` map's entries (protobuf map semantics: the last entry of a key wins): Envoy's
+   * keys are lower case, and then this is CheckInput's headers.
+   */
+  headers: HeaderList;
+  /** A key of `headers` has an upper-case letter (not from Envoy): keys are lower-cased after reading. */
+  upperCaseKey: boolean;
   headerList: { key: string; value: string; rawValue: Uint8Array }[];
-  contextExtensions: Map<string, string>;
+  /** context_extensions["policy"] (the last entry wins); the other keys are not read. */
+  policy: string | undefined;
   /** undefined: no socket address (absent, or replaced by another member of the oneof). */
   sourceAddress: string | undefined;
 }
 
-// Called once per header: the loop of eachField written out, without a closure per entry.
-function readStringMapEntry(r: BinaryReader, depth: number, strict: boolean, into: Map<string, string>): void {
+/** What toLowerCase() changes (which it tells by returning a new string, even when it changes nothing). */
+const UPPER_CASE = /[A-Z\u00c0-\uffff]/;
+
+/** The key and value of the map entry read last (readStringMapEntry): reading is synchronous. */
+const entry = { key: '', value: '' };
+
+// Called once per map entry: the loop of eachField written out, without a closure per entry. Keys
+// and values are names (context_extensions: from our own configuration): interned.
+function readStringMapEntry(r: BinaryReader, depth: number, strict: boolean): void {
   if (depth > RECURSION_LIMIT) throw new Error('maximum recursion depth reached');
-  let key = '';
-  let value = '';
+  entry.key = '';
+  entry.value = '';
   const length = r.uint32(); // before reading r.pos: uint32() moves it
   const end = r.pos + length;
   while (r.pos < end) {
     const tag = readTag(r);
     const no = tag >>> 3;
-    if (no === 1) key = readString(r, strict);
-    else if (no === 2) value = readString(r, strict);
+    if (no === 1) entry.key = readInternedString(r, strict);
+    else if (no === 2) entry.value = readInternedString(r, strict);
     else skipField(r, tag & 7, no, RECURSION_LIMIT - depth);
   }
-  into.set(key, value); // the last entry of a key wins, as in a protobuf map
+}
+
+// One entry of the `headers` map: the name interned, an ASCII value kept as octets (HeaderList
+// decodes it if asked), any other value read (and checked as UTF-8) now, as readString does.
+function readHeaderEntry(r: BinaryReader, depth: number, strict: boolean, g: Gathered): void {
+  if (depth > RECURSION_LIMIT) throw new Error('maximum recursion depth reached');
+  let name = '';
+  let value = '';
+  let start = -1;
+  let end = -1;
+  const length = r.uint32(); // before reading r.pos: uint32() moves it
+  const entryEnd = r.pos + length;
+  while (r.pos < entryEnd) {
+    const tag = readTag(r);
+    const no = tag >>> 3;
+    if (no === 1) name = readInternedString(r, strict);
+    else if (no === 2) {
+      const at = r.pos;
+      const len = r.uint32();
+      const stop = r.pos + len;
+      if (stop <= r.len && isAscii(g.bytes, r.pos, stop)) {
+        start = r.pos;
+        end = stop;
+        r.pos = stop;
+      } else {
+        r.pos = at;
+        value = readString(r, strict);
+        start = end = -1;
+      }
+    } else skipField(r, tag & 7, no, RECURSION_LIMIT - depth);
+  }
+  if (start >= 0) g.headers.addAscii(name, start, end);
+  else g.headers.add(name, value);
+  if (!g.upperCaseKey && UPPER_CASE.test(name)) g.upperCaseKey = true;
 }
 
 function readHttp(r: BinaryReader, depth: number, g: Gathered): void {
@@ -108,13 +160,13 @@ function readHttp(r: BinaryReader, depth: number, g: Gathered): void {
         g.id = readString(r, F.id.strict);
         return true;
       case F.method.no:
-        g.method = readString(r, F.method.strict);
+        g.method = readInternedString(r, F.method.strict);
         return true;
       case F.path.no:
         g.path = readString(r, F.path.strict);
         return true;
       case F.host.no:
-        g.host = readString(r, F.host.strict);
+        g.host = readInternedString(r, F.host.strict);
         return true;
       case F.body.no:
         g.body = readString(r, F.body.strict);
@@ -123,7 +175,7 @@ function readHttp(r: BinaryReader, depth: number, g: Gathered): void {
         g.rawBody = r.bytes();
         return true;
       case F.headers.no:
-        readStringMapEntry(r, depth + 1, F.headers.strict, g.headers);
+        readHeaderEntry(r, depth + 1, F.headers.strict, g);
         return true;
       case F.headerMap.no:
         eachField(r, depth + 1, HeaderMapSchema, (hno) => {
@@ -168,7 +220,7 @@ function readAttributes(r: BinaryReader, depth: number, g: Gathered): void {
             let address = g.sourceAddress ?? '';
             eachField(r, depth + 3, SocketAddressSchema, (sno) => {
               if (sno !== F.socketAddressAddress.no) return false;
-              address = readString(r, F.socketAddressAddress.strict);
+              address = readInternedString(r, F.socketAddressAddress.strict);
               return true;
             });
             g.sourceAddress = address;
@@ -182,7 +234,8 @@ function readAttributes(r: BinaryReader, depth: number, g: Gathered): void {
       return true;
     }
     if (no === F.contextExtensions.no) {
-      readStringMapEntry(r, depth + 1, F.contextExtensions.strict, g.contextExtensions);
+      readStringMapEntry(r, depth + 1, F.contextExtensions.strict);
+      if (entry.key === policyContextKey) g.policy = entry.value; // the last entry of a key wins, as in a protobuf map
       return true;
     }
     return false;
@@ -194,15 +247,17 @@ const utf8 = new TextDecoder();
 /** A serialized CheckRequest → CheckInput (as checkInputFromEnvoy(fromBinary(...)) gives it). Throws on bad bytes. */
 export function checkInputFromWire(bytes: Uint8Array): CheckInput {
   const g: Gathered = {
+    bytes,
     id: '',
     method: '',
     path: '',
     host: '',
     body: '',
     rawBody: NO_BYTES,
-    headers: new Map(),
+    headers: new HeaderList(bytes),
+    upperCaseKey: false,
     headerList: [],
-    contextExtensions: new Map(),
+    policy: undefined,
     sourceAddress: undefined,
   };
   const r = new BinaryReader(bytes);
@@ -211,19 +266,22 @@ export function checkInputFromWire(bytes: Uint8Array): CheckInput {
     readAttributes(r, 1, g);
     return true;
   });
-  const headers = new Map<string, string[]>();
+  let headers: RequestHeaders = g.headers;
   if (g.headerList.length) {
+    const merged = new Map<string, string[]>();
     for (const h of g.headerList) {
       const k = h.key.toLowerCase();
       const v = h.value || utf8.decode(h.rawValue);
-      const list = headers.get(k);
+      const list = merged.get(k);
       if (list) list.push(v);
-      else headers.set(k, [v]);
+      else merged.set(k, [v]);
     }
-  } else {
-    g.headers.forEach((v, k) => {
-      headers.set(k.toLowerCase(), [v]);
-    });
+    headers = merged;
+  } else if (g.upperCaseKey) {
+    // As a protobuf map, then merged by lower-case name (a later key of the map wins).
+    const merged = new Map<string, string[]>();
+    for (const [k, v] of g.headers.toMap()) merged.set(k.toLowerCase(), v);
+    headers = merged;
   }
   let body: Uint8Array | undefined;
   if (g.rawBody.length) body = g.rawBody;
@@ -234,7 +292,7 @@ export function checkInputFromWire(bytes: Uint8Array): CheckInput {
     host: g.host || headers.get(':authority')?.[0] || '',
     headers,
     body,
-    policy: g.contextExtensions.get(policyContextKey),
+    policy: g.policy,
     requestId: g.id || headers.get('x-request-id')?.[0] || '',
     sourceIp: headers.get('x-envoy-external-address')?.[0] ?? g.sourceAddress ?? '',
   };
@@ -263,7 +321,7 @@ const STRUCT_FIELDS = 1;
 const VALUE_NUMBER = 2;
 const VALUE_STRING = 3;
 
-function writeHeaderOption(w: BinaryWriter, fieldNo: number, key: string, value: string): void {
+function writeHeaderOption(w: ProtoWriter, fieldNo: number, key: string, value: string): void {
   w.tag(fieldNo, WireType.LengthDelimited).fork();
   w.tag(W.optionHeader, WireType.LengthDelimited).fork();
   if (key !== '') w.tag(W.headerKey, WireType.LengthDelimited).string(key);
@@ -274,7 +332,7 @@ function writeHeaderOption(w: BinaryWriter, fieldNo: number, key: string, value:
   w.join();
 }
 
-function writeStatus(w: BinaryWriter, code: number, message: string): void {
+function writeStatus(w: ProtoWriter, code: number, message: string): void {
   w.tag(W.status, WireType.LengthDelimited).fork();
   if (code !== 0) w.tag(RPC_STATUS_CODE, WireType.Varint).int32(code);
   if (message !== '') w.tag(RPC_STATUS_MESSAGE, WireType.LengthDelimited).string(message);
@@ -286,7 +344,7 @@ export function checkResponseToWire(d: Decision): Uint8Array {
   return encodeMessage((w) => writeCheckResponse(w, d));
 }
 
-function writeCheckResponse(w: BinaryWriter, d: Decision): void {
+function writeCheckResponse(w: ProtoWriter, d: Decision): void {
   if (d.allow) {
     writeStatus(w, 0, '');
     w.tag(W.okResponse, WireType.LengthDelimited).fork();

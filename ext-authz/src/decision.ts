@@ -1,12 +1,17 @@
 // What ext-authz answers, independent of the transport (Envoy gRPC, Envoy HTTP, nginx).
 
+/** A request's headers by lower-case name, each with its values in order (a Map of arrays is one). */
+export interface RequestHeaders extends Iterable<[string, readonly string[]]> {
+  get(name: string): readonly string[] | undefined;
+}
+
 export interface CheckInput {
   method: string;
   /** Path with query, as the client sent it. */
   path: string;
   host: string;
   /** Lower-case header names. Envoy joins repeated headers with ","; other callers may pass several values. */
-  headers: Map<string, string[]>;
+  headers: RequestHeaders;
   /** The request body when the route asked for it (Envoy with_request_body). */
   body?: Uint8Array;
   /** The policy named by the route (Envoy context_extensions "policy"). */

@@ -1,10 +1,10 @@
 // ShouldRateLimit straight on the wire: bytes of a RateLimitRequest → RateLimitCall, RateLimitAnswer →
-// bytes of a RateLimitResponse, with protobuf-es's BinaryReader/BinaryWriter and the field numbers
+// bytes of a RateLimitResponse, with protobuf-es's BinaryReader, our ProtoWriter and the field numbers
 // read from the generated schemas. Building request and response messages cost as much as the
 // rest of a call on the Redis path; this reads only the fields the service uses and writes the
 // response without an intermediate message. call-wire.test.ts holds it to callFromMessage /
 // answerToMessage (call.ts) on valid, odd and corrupted input.
-import { BinaryReader, type BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { UInt64ValueSchema } from '@bufbuild/protobuf/wkt';
 import { HeaderValueSchema } from '../../common/envoy-api/gen/envoy/config/core/v3/base_pb.js';
 import {
@@ -19,6 +19,7 @@ import {
   RateLimitResponseSchema,
 } from '../../common/envoy-api/gen/envoy/service/ratelimit/v3/rls_pb.js';
 import { eachField, eachTopField, encodeMessage, field, readString } from '../../common/envoy-api/proto-wire.js';
+import type { ProtoWriter } from '../../common/envoy-api/proto-writer.js';
 import type { CallDescriptor, RateLimitAnswer, RateLimitCall } from './call.js';
 import { hitsAddendField } from './hits-addend.js';
 
@@ -114,7 +115,7 @@ export function answerToWire(a: RateLimitAnswer): Uint8Array {
   return encodeMessage((w) => writeAnswer(w, a));
 }
 
-function writeAnswer(w: BinaryWriter, a: RateLimitAnswer): void {
+function writeAnswer(w: ProtoWriter, a: RateLimitAnswer): void {
   if (a.overallCode !== 0) w.tag(W.overallCode, WireType.Varint).int32(a.overallCode);
   for (const s of a.statuses) {
     w.tag(W.statuses, WireType.LengthDelimited).fork();
