@@ -43,24 +43,69 @@ function modelAllowed(model: string, lists: string[][]): boolean {
   return lists.flat().some((p) => (p.endsWith('*') ? model.startsWith(p.slice(0, -1)) : p === model));
 }
 
-/** The one credential of the request, or why there is not exactly one. */
-function credential(input: CheckInput, headers: string[]): { token?: string; problem?: string } {
-  const found: string[] = [];
+/** Why a request does not carry exactly one credential. */
+class CredentialProblem {
+  constructor(readonly reason: string) {}
+}
+const NOT_BEARER = new CredentialProblem('the authorization header must be "Bearer <key or token>"');
+const SEVERAL_IN_ONE = new CredentialProblem('several credentials in one header');
+const SEVERAL = new CredentialProblem('several credentials: send exactly one');
+const BEARER = /^Bearer\s+(.+)$/i;
+const SPACE = /\s/;
+
+/** The one credential of the request (undefined: none), or why there is not exactly one. */
+function credential(input: CheckInput, headers: string[]): string | CredentialProblem | undefined {
+  let token: string | undefined;
   for (const h of headers) {
-    for (const raw of input.headers.get(h) ?? []) {
+    const values = input.headers.get(h);
+    if (values === undefined) continue;
+    for (const raw of values) {
       let v = raw.trim();
       if (h === 'authorization') {
-        const m = /^Bearer\s+(.+)$/i.exec(v);
-        if (!m) return { problem: 'the authorization header must be "Bearer <key or token>"' };
+        const m = BEARER.exec(v);
+        if (!m) return NOT_BEARER;
         v = m[1].trim();
       }
-      if (v.includes(',') || /\s/.test(v)) return { problem: 'several credentials in one header' };
-      if (v) found.push(v);
+      if (v.includes(',') || SPACE.test(v)) return SEVERAL_IN_ONE;
+      if (!v) continue;
+      if (token !== undefined) return SEVERAL;
+      token = v;
     }
   }
-  if (found.length === 0) return {};
-  if (found.length > 1) return { problem: 'several credentials: send exactly one' };
-  return { token: found[0] };
+  return token;
+}
+
+/** Methods that send a body. */
+const SENDS_BODY = /^(POST|PUT|PATCH)$/i;
+
+/** What one check has found so far. */
+class Check {
+  readonly setHeaders: [string, string][] = [];
+  /** The parsed JSON body, once read. */
+  body: Record<string, unknown> | undefined = undefined;
+  /** Personal data found by a dispatch that looked for it. */
+  personalData: string[] | undefined = undefined;
+  id: Identity | undefined = undefined;
+  model: string | undefined = undefined;
+  tokens: number | undefined = undefined;
+
+  constructor(
+    readonly input: CheckInput,
+    readonly rt: PolicyRuntime,
+    /** The route whose policy applies (a dispatch's member once chosen). */
+    public route: RoutePolicy,
+  ) {}
+}
+
+/** Parses the request's JSON body into c.body (once); a denial when it cannot. */
+function readBody(c: Check): Decision | undefined {
+  if (c.body) return undefined;
+  const bytes = c.input.body;
+  if (!bytes || bytes.length === 0) return deny(400, 'this route needs a JSON request body');
+  const parsed = parseJsonBody(bytes, c.rt.maxBodyBytes);
+  if (!parsed.ok) return deny(parsed.reason.includes('larger') ? 413 : 400, parsed.reason);
+  c.body = parsed.value;
+  return undefined;
 }
 
 export class Checker {
@@ -72,7 +117,20 @@ export class Checker {
     private readonly tokenQuota?: TokenQuota,
   ) {}
 
-  async check(input: CheckInput): Promise<Decision> {
+  /**
+   * The decision on one request: at once when nothing needs waiting for (an API key, a JWT
+   * verified before), a promise otherwise (a JWT to verify, a token quota to charge). Never throws:
+   * a fault is a rejected promise.
+   */
+  check(input: CheckInput): Decision | Promise<Decision> {
+    try {
+      return this.start(input);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private start(input: CheckInput): Decision | Promise<Decision> {
     const rt = this.runtime();
     if (!rt) return deny(503, 'ext-authz has no policy loaded');
     // Own properties only: a policy named `constructor` or `__proto__` must not find Object's.
@@ -80,94 +138,91 @@ export class Checker {
       input.policy && Object.hasOwn(rt.policy.policies, input.policy) ? rt.policy.policies[input.policy] : undefined;
     if (!named) return deny(403, input.policy ? `unknown policy "${input.policy}"` : 'the route names no policy');
 
-    let body: Record<string, unknown> | undefined;
-    const readBody = (): Decision | undefined => {
-      if (body) return undefined;
-      if (!input.body || input.body.length === 0) return deny(400, 'this route needs a JSON request body');
-      const parsed = parseJsonBody(input.body, rt.maxBodyBytes);
-      if (!parsed.ok) return deny(parsed.reason.includes('larger') ? 413 : 400, parsed.reason);
-      body = parsed.value;
-      return undefined;
-    };
-
-    // Dispatch: choose the member route from the body, then apply that route's policy.
-    let route: RoutePolicy;
-    const setHeaders: [string, string][] = [];
-    let personalData: string[] | undefined;
+    // Dispatch: choose the member route from the body, then apply that route's policy (c.route
+    // holds a dispatch policy only until then).
+    const c = new Check(input, rt, named as RoutePolicy);
     if ('dispatch' in named) {
-      const problem = readBody();
+      const problem = readBody(c);
       if (problem) return problem;
-      const chosen = this.dispatch(named, body!, rt, setHeaders);
+      const chosen = this.dispatch(named, c.body!, rt, c.setHeaders);
       if ('allow' in chosen) return chosen;
-      route = chosen.route;
-      personalData = chosen.personalData;
-    } else route = named;
+      c.route = chosen.route;
+      c.personalData = chosen.personalData;
+    }
 
-    // Who is calling.
-    const identity = await this.identify(input, route, rt);
-    if ('allow' in identity) return identity;
+    // Who is calling (undefined: anonymous route). Only a JWT not verified before is waited for.
+    const found = this.identify(input, c.route, rt);
+    if (found instanceof Promise) return found.then((f) => this.authorize(c, f));
+    return this.authorize(c, found);
+  }
+
+  /** The rest of a check once the caller is known. */
+  private authorize(c: Check, found: Identity | Decision | undefined): Decision | Promise<Decision> {
+    if (found !== undefined && 'allow' in found) return found;
+    const id: Identity | undefined = found;
+    c.id = id;
+    const { input, rt, route } = c;
 
     // May they use this route?
     const a = route.auth;
-    if (identity.id) {
-      const id = identity.id;
+    if (id) {
       if (a.clients?.length && !a.clients.includes(id.client))
         return deny(403, `client "${id.client}" may not use this route`, who(id));
       if (a.tenants?.length && !a.tenants.includes(id.tenant))
         return deny(403, `tenant "${id.tenant}" may not use this route`, who(id));
-      const missing = (a.scopes ?? []).filter((s) => !id.scopes.includes(s));
-      if (id.kind === 'jwt' && missing.length) return deny(403, `missing scope ${missing.join(', ')}`, who(id));
+      if (id.kind === 'jwt' && a.scopes?.length) {
+        const missing = a.scopes.filter((s) => !id.scopes.includes(s));
+        if (missing.length) return deny(403, `missing scope ${missing.join(', ')}`, who(id));
+      }
     }
 
     // The body: model, personal data, tokens.
-    let model: string | undefined;
-    let tokens: number | undefined;
-    const sendsBody = ['POST', 'PUT', 'PATCH'].includes(input.method.toUpperCase());
-    if (route.inspect_body && (sendsBody || (input.body && input.body.length > 0))) {
+    if (route.inspect_body && (SENDS_BODY.test(input.method) || (input.body && input.body.length > 0))) {
       // Fail closed: a route whose checks read the body cannot be decided without it.
-      const problem = readBody();
+      const problem = readBody(c);
       if (problem) return problem;
     }
+    const body = c.body;
     if (body) {
       if (route.model_field) {
         const m = topLevelString(body, route.model_field);
         if (!m.ok) return deny(400, m.reason);
-        model = m.value;
+        c.model = m.value;
       }
-      tokens = estimateTokens(body).total;
+      c.tokens = estimateTokens(body).total;
       if (route.personal_data === 'deny') {
-        const found = personalData ?? rt.personalData.detectInBody(body);
+        const found = c.personalData ?? rt.personalData.detectInBody(body);
         if (found.length)
           return deny(
             403,
             `the request contains personal data (${found.join(', ')}); this route does not accept it`,
-            who(identity.id),
+            who(id),
           );
       }
     }
+    const { model, tokens } = c;
     // A client with a model list may use those models plus the ones the route serves to anybody.
-    const clientModels = identity.id?.models ?? [];
-    if (clientModels.length && route.model_field && body !== undefined) {
-      if (model === undefined) return deny(400, `the JSON body needs a "${route.model_field}" field`, who(identity.id));
-      if (!modelAllowed(model, [clientModels, route.models])) {
-        return deny(403, `model "${model}" is not allowed for client "${identity.id!.client}"`, {
-          ...who(identity.id),
-          model,
-        });
+    if (id?.models.length && route.model_field && body !== undefined) {
+      if (model === undefined) return deny(400, `the JSON body needs a "${route.model_field}" field`, who(id));
+      if (!modelAllowed(model, [id.models, route.models])) {
+        return deny(403, `model "${model}" is not allowed for client "${id.client}"`, { ...who(id), model });
       }
     }
 
     // Token quotas, charged on the estimate before the request is sent.
     if (this.tokenQuota && route.token_limits.length && tokens) {
-      const charged = await this.chargeTokens(rt, route, identity.id, model, input.sourceIp, tokens);
-      if (charged) return { ...charged, ...who(identity.id), route: route.route, model, estimatedTokens: tokens };
+      return this.chargeTokens(rt, route, id, model, input.sourceIp, tokens).then((charged) =>
+        charged ? { ...charged, ...who(id), route: route.route, model, estimatedTokens: tokens } : this.allow(c),
+      );
     }
+    return this.allow(c);
+  }
 
-    // Allowed: tell the upstream who, and hand Envoy the provider keys.
+  /** Allowed: tell the upstream who, and hand Envoy the provider keys. */
+  private allow(c: Check): Decision {
+    const { rt, route, id, model, tokens, setHeaders } = c;
     const h = rt.policy.headers;
-    if (identity.id) {
-      setHeaders.push([h.identity.client, identity.id.client], [h.identity.tenant, identity.id.tenant]);
-    }
+    if (id) setHeaders.push([h.identity.client, id.client], [h.identity.tenant, id.tenant]);
     if (model !== undefined) setHeaders.push([h.identity.model, model]);
     setHeaders.push([h.identity.route, route.route]);
     if (tokens !== undefined) setHeaders.push([h.estimated_tokens, String(tokens)]);
@@ -182,11 +237,15 @@ export class Checker {
         throw e;
       }
     }
-    const set = new Set(setHeaders.map(([k]) => k));
-    const removeHeaders = h.reserved.filter((r) => !set.has(r));
-    if (identity.id) removeHeaders.push(...h.credentials.filter((c) => !set.has(c)));
+    // Every reserved header we do not set is removed, and the client's credential headers.
+    const removeHeaders: string[] = [];
+    for (const r of h.reserved) if (!isSet(setHeaders, r)) removeHeaders.push(r);
+    if (id) for (const name of h.credentials) if (!isSet(setHeaders, name)) removeHeaders.push(name);
     const metadata: Record<string, string | number> = { route: route.route };
-    if (identity.id) Object.assign(metadata, { client: identity.id.client, tenant: identity.id.tenant });
+    if (id) {
+      metadata.client = id.client;
+      metadata.tenant = id.tenant;
+    }
     if (model !== undefined) metadata.model = model;
     if (tokens !== undefined) metadata.estimated_tokens = tokens;
     return {
@@ -197,8 +256,8 @@ export class Checker {
       removeHeaders,
       responseHeaders: [],
       metadata,
-      client: identity.id?.client,
-      tenant: identity.id?.tenant,
+      client: id?.client,
+      tenant: id?.tenant,
       route: route.route,
       model,
       estimatedTokens: tokens,
@@ -265,33 +324,48 @@ export class Checker {
     return { route: rt.policy.policies[member.route] as RoutePolicy, personalData };
   }
 
-  private async identify(
+  /** The caller's identity (undefined: the route is anonymous), or the denial; a promise while a JWT is verified. */
+  private identify(
     input: CheckInput,
     route: RoutePolicy,
     rt: PolicyRuntime,
-  ): Promise<Decision | { id?: Identity }> {
+  ): Identity | Decision | undefined | Promise<Identity | Decision> {
     const a = route.auth;
-    if (a.anonymous) return {};
-    const cred = credential(input, rt.policy.headers.credentials);
-    if (cred.problem)
-      return deny(401, cred.problem, { responseHeaders: [['www-authenticate', `${realm}, error="invalid_request"`]] });
-    if (!cred.token)
+    if (a.anonymous) return undefined;
+    const token = credential(input, rt.policy.headers.credentials);
+    if (token instanceof CredentialProblem)
+      return deny(401, token.reason, {
+        responseHeaders: [['www-authenticate', `${realm}, error="invalid_request"`]],
+      });
+    if (!token)
       return deny(401, 'missing credentials: send an API key or a token', {
         responseHeaders: [['www-authenticate', realm]],
       });
-    const token = cred.token;
     try {
-      if (jwtShape.test(token) && a.jwt?.length) return { id: await rt.jwt.verify(token, a.jwt) };
-      if (a.api_key) return { id: rt.keys.verify(token, this.now()) };
+      if (jwtShape.test(token) && a.jwt?.length) {
+        return rt.jwt.cached(token, a.jwt) ?? rt.jwt.verify(token, a.jwt).catch(credentialDenial);
+      }
+      if (a.api_key) return rt.keys.verify(token, this.now());
       throw new CredentialError(a.jwt?.length ? 'malformed token' : 'invalid API key');
     } catch (e) {
-      if (e instanceof JwksUnavailableError) return deny(503, 'token signing keys are unavailable');
-      if (e instanceof CredentialError) {
-        return deny(401, e.reason, { responseHeaders: [['www-authenticate', `${realm}, error="invalid_token"`]] });
-      }
-      throw e;
+      return credentialDenial(e);
     }
   }
+}
+
+/** The denial for a credential that was not accepted (other errors are faults: rethrown). */
+function credentialDenial(e: unknown): Decision {
+  if (e instanceof JwksUnavailableError) return deny(503, 'token signing keys are unavailable');
+  if (e instanceof CredentialError) {
+    return deny(401, e.reason, { responseHeaders: [['www-authenticate', `${realm}, error="invalid_token"`]] });
+  }
+  throw e;
+}
+
+/** Whether `name` is among the headers set (a handful: a scan beats building a Set). */
+function isSet(setHeaders: [string, string][], name: string): boolean {
+  for (let i = 0; i < setHeaders.length; i++) if (setHeaders[i][0] === name) return true;
+  return false;
 }
 
 function who(id: Identity | undefined): Partial<Decision> {

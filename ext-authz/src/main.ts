@@ -90,15 +90,8 @@ async function main(): Promise<void> {
   const tokenQuota = settings.ratelimit ? new TokenQuota(settings.ratelimit, settings.ratelimitTimeoutMs) : undefined;
   const checker = new Checker(() => runtime, new UpstreamCredentials(), Date.now, tokenQuota);
 
-  const decide = async (input: CheckInput, transport: 'grpc' | 'http'): Promise<Decision> => {
-    const t0 = performance.now();
-    let d: Decision;
-    try {
-      d = await checker.check(input);
-    } catch (e) {
-      log.error('check failed', { error: e, request_id: input.requestId });
-      d = deny(503, 'authorization failed');
-    }
+  /** Counts and audits a decision taken, then hands it on. */
+  const decided = (input: CheckInput, d: Decision, t0: number, transport: 'grpc' | 'http'): Decision => {
     const ms = performance.now() - t0;
     stats.checkDuration(transport, ms / 1000);
     // The route label names a policy of the config, never a request's own value (the HTTP check
@@ -111,21 +104,39 @@ async function main(): Promise<void> {
     auditDecision(log, input, d, ms, transport);
     return d;
   };
+  const failed = (input: CheckInput, e: unknown): Decision => {
+    log.error('check failed', { error: e, request_id: input.requestId });
+    return deny(503, 'authorization failed');
+  };
+  /** The decision, at once when the checker has it at once (Checker.check); never rejects. */
+  const decide = (input: CheckInput, transport: 'grpc' | 'http'): Decision | Promise<Decision> => {
+    const t0 = performance.now();
+    const d = checker.check(input);
+    if (d instanceof Promise) {
+      return d.then(
+        (done) => decided(input, done, t0, transport),
+        (e) => decided(input, failed(input, e), t0, transport),
+      );
+    }
+    return decided(input, d, t0, transport);
+  };
 
   const implementation: grpc.UntypedServiceImplementation = {
     // The request arrives as a CheckInput and the answer leaves as bytes: see check-wire.ts.
     Check: (call: grpc.ServerUnaryCall<CheckInput, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      const fault = (e: Error) => callback({ code: 13, details: e.message });
-      decide(call.request, 'grpc').then((d) => {
+      const answer = (d: Decision) => {
         let bytes: Uint8Array;
         try {
           bytes = checkResponseToWire(d); // an answer that cannot be encoded is a fault like any other
         } catch (e) {
-          fault(e as Error);
+          callback({ code: 13, details: (e as Error).message });
           return;
         }
         callback(null, bytes);
-      }, fault);
+      };
+      const d = decide(call.request, 'grpc');
+      if (d instanceof Promise) d.then(answer, (e: Error) => callback({ code: 13, details: e.message }));
+      else answer(d); // a throw here is answered INTERNAL by the server
     },
   };
   const grpcServer =
@@ -163,7 +174,7 @@ async function main(): Promise<void> {
             if (!(req.url === '/check' || req.url?.startsWith('/check/') || req.url?.startsWith('/check?')))
               return false;
             const requestId = String(req.headers['x-request-id'] ?? randomUUID());
-            decide(checkInputFromHttp(req, body, requestId), 'http').then(
+            new Promise<Decision>((resolve) => resolve(decide(checkInputFromHttp(req, body, requestId), 'http'))).then(
               (d) => writeHttpDecision(res, d),
               () => writeHttpDecision(res, deny(503, 'authorization failed')),
             );

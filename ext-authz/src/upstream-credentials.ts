@@ -7,7 +7,11 @@ import type { BackendCredential } from './policy.js';
 export class CredentialUnavailable extends Error {}
 
 interface Cached {
+  /** The key, read from the file. */
   value: string;
+  /** The header value last asked for (prefix + value): built once, not on every request. */
+  prefix: string;
+  full: string;
   mtimeMs: number;
   checkedMs: number;
 }
@@ -31,21 +35,31 @@ export class UpstreamCredentials {
     }
     const file = c.file!;
     const cached = this.cache.get(file);
-    if (cached && nowMs - cached.checkedMs < this.recheckMs) return c.prefix + cached.value;
+    if (cached && nowMs - cached.checkedMs < this.recheckMs) return withPrefix(cached, c.prefix);
     try {
       const st = fs.statSync(file);
       if (cached && cached.mtimeMs === st.mtimeMs) {
         cached.checkedMs = nowMs;
-        return c.prefix + cached.value;
+        return withPrefix(cached, c.prefix);
       }
       const value = fs.readFileSync(file, 'utf8').trim();
       if (!value || /[\r\n\0]/.test(value)) throw new Error('empty or not a single line');
-      this.cache.set(file, { value, mtimeMs: st.mtimeMs, checkedMs: nowMs });
-      return c.prefix + value;
+      const fresh = { value, prefix: c.prefix, full: c.prefix + value, mtimeMs: st.mtimeMs, checkedMs: nowMs };
+      this.cache.set(file, fresh);
+      return fresh.full;
     } catch (e) {
       throw new CredentialUnavailable(
         `credential of backend ${b.name}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       );
     }
   }
+}
+
+/** prefix + the cached key (two backends may share a file with different prefixes). */
+function withPrefix(cached: Cached, prefix: string): string {
+  if (cached.prefix !== prefix) {
+    cached.prefix = prefix;
+    cached.full = prefix + cached.value;
+  }
+  return cached.full;
 }

@@ -744,10 +744,40 @@ describe('policy selection fails closed', () => {
   it('a policy named after an Object.prototype property → 403 (not a crash)', async () => {
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
       const input = checkInputFromEnvoy(envoyCheckRequest({ path: '/v1/models', policy: name, headers: key }));
-      const d = await checker.check(input).catch((e: Error) => e);
+      const d = await Promise.resolve(checker.check(input)).catch((e: Error) => e);
       expect(d, `policy "${name}"`).not.toBeInstanceOf(Error);
       denied(envoyCheckResponse(d as Decision), 403, `unknown policy "${name}"`);
     }
+  });
+});
+
+describe('decisions taken at once', () => {
+  // Only a JWT not verified before (or a token quota to charge) is waited for: the rest is decided
+  // in the call itself, without a promise per check.
+  it('an API key and a JWT verified before: a Decision; a JWT seen first: a promise of the same answer', async () => {
+    const input = (r: EnvoyRequest) => checkInputFromEnvoy(envoyCheckRequest(r));
+    const byKey = checker.check(input(chat(bearer(exampleKeys['support-bot']))));
+    expect(byKey).not.toBeInstanceOf(Promise);
+    expect(byKey).toMatchObject({ allow: true, client: 'support-bot' });
+    expect(checker.check(input({ method: 'GET', path: '/v1/models', policy: 'models' }))).toMatchObject({
+      allow: true,
+    });
+    const token = await jwt({ jti: 'decided-at-once' });
+    const first = checker.check(input(chat(bearer(token))));
+    expect(first).toBeInstanceOf(Promise);
+    const verified = await first;
+    expect(verified).toMatchObject({ allow: true, client: 'staff-portal', tenant: 'finance' });
+    const again = checker.check(input(chat(bearer(token))));
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toEqual(verified);
+    // A denial is at once too; a fault never throws out of check(): a rejected promise.
+    expect(checker.check(input(chat(bearer('aigw_not_a_key'))))).toMatchObject({ allow: false, status: 401 });
+    const broken = new Checker(() => {
+      throw new Error('runtime exploded');
+    }, new UpstreamCredentials({}));
+    const fault = broken.check(input(chat({})));
+    expect(fault).toBeInstanceOf(Promise);
+    await expect(fault).rejects.toThrow('runtime exploded');
   });
 });
 

@@ -644,6 +644,31 @@ describe('JwtVerifier: verified-token cache', () => {
     expect(srv.hits).toBe(4);
   });
 
+  it('cached(): a token verified before, at once, while verify() would serve it from the cache; undefined otherwise', async () => {
+    clock = Date.now();
+    const srv = await startJwksServer([rsa.jwk]);
+    const v = new JwtVerifier(
+      [provider({ url: srv.url }), provider({ name: 'other', issuer: 'https://other.test', url: srv.url })],
+      opts(),
+    );
+    const exp = Math.floor(clock / 1000) + 120;
+    const token = await sign({ exp });
+    expect(v.cached(token, ['corp'])).toBeUndefined(); // never verified
+    const verified = await v.verify(token, ['corp']);
+    const hit = v.cached(token, ['corp', 'other']);
+    expect(hit).toEqual(verified);
+    hit!.scopes.push('admin'); // a copy, as verify() gives
+    expect(v.cached(token, ['corp'])).toEqual(verified);
+    expect(v.cached(token, ['other'])).toBeUndefined(); // not a provider of this route
+    expect(v.cached(`${token}x`, ['corp'])).toBeUndefined();
+    expect(v.cached('', ['corp'])).toBeUndefined();
+    clock = exp * 1000; // at exp: no longer served, and dropped
+    expect(v.cached(token, ['corp'])).toBeUndefined();
+    clock = exp * 1000 - 1000;
+    expect(v.cached(token, ['corp'])).toBeUndefined();
+    expect(srv.hits).toBe(1);
+  });
+
   it('close() drops cached tokens', async () => {
     const srv = await startJwksServer([rsa.jwk]);
     const v = new JwtVerifier([provider({ url: srv.url, cache: 0 })]);

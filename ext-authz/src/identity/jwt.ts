@@ -111,16 +111,8 @@ export class JwtVerifier {
     }
     const key = sha256(token, 'base64url');
     const nowMs = this.now();
-    const hit = this.cache.get(key);
-    if (hit) {
-      if (nowMs >= hit.expMs) {
-        this.cache.delete(key);
-      } else if (providerNames.includes(hit.identity.provider!)) {
-        this.cache.delete(key); // LRU: move to the most recent end
-        this.cache.set(key, hit);
-        return copy(hit.identity);
-      }
-    }
+    const hit = this.fromCache(key, providerNames, nowMs);
+    if (hit) return hit;
 
     let iss: unknown;
     try {
@@ -152,6 +144,28 @@ export class JwtVerifier {
       }
     }
     throw fault ?? first!;
+  }
+
+  /**
+   * The identity of a token verified before (still valid, by one of these providers), at once;
+   * undefined otherwise (then verify()). What verify() would resolve for it.
+   */
+  cached(token: string, providerNames: string[]): Identity | undefined {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
+    return this.fromCache(sha256(token, 'base64url'), providerNames, this.now());
+  }
+
+  private fromCache(key: string, providerNames: string[], nowMs: number): Identity | undefined {
+    const hit = this.cache.get(key);
+    if (!hit) return undefined;
+    if (nowMs >= hit.expMs) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    if (!providerNames.includes(hit.identity.provider!)) return undefined;
+    this.cache.delete(key); // LRU: move to the most recent end
+    this.cache.set(key, hit);
+    return copy(hit.identity);
   }
 
   /** Drops the verified-token cache and the cached signing keys (rebuilt on next use). Holds no timers. */
