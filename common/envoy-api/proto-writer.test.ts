@@ -27,6 +27,7 @@ const STRINGS = [
   '\u00e9'.repeat(64), // 128 octets from 64 characters
   'b'.repeat(20_000),
   'mixed ascii then \u2028 and more',
+  'lone \ud800 surrogate and \udc00 another', // written as U+FFFD, as TextEncoder does
 ];
 
 describe('ProtoWriter: the bytes of protobuf-es BinaryWriter', () => {
@@ -48,6 +49,16 @@ describe('ProtoWriter: the bytes of protobuf-es BinaryWriter', () => {
       expect(Array.from(ours)).toEqual(Array.from(theirs));
     },
   );
+
+  it.each([-1, 2 ** 32, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('uint32 refuses %d, as BinaryWriter does', (v) => {
+    expect(() => new BinaryWriter().uint32(v)).toThrow('invalid uint32');
+    expect(() => new ProtoWriter().uint32(v)).toThrow('invalid uint32');
+  });
+
+  it.each([2 ** 31, -(2 ** 31) - 1, 0.5, Number.NaN])('int32 refuses %d, as BinaryWriter does', (v) => {
+    expect(() => new BinaryWriter().int32(v)).toThrow('invalid int32');
+    expect(() => new ProtoWriter().int32(v)).toThrow('invalid int32');
+  });
 
   it('int64 refuses a number that is not a safe integer', () => {
     expect(() => new ProtoWriter().int64(2 ** 60)).toThrow(RangeError);

@@ -1,6 +1,6 @@
 // A protobuf writer for the services' answers, writing straight into one reusable buffer. The
 // methods are protobuf-es BinaryWriter's (tag, uint32, int32, int64, double, string, fork, join)
-// and write the same bytes (proto-writer.test.ts holds the two together), at a fraction of the
+// and write the same bytes, refusing the same out-of-range numbers, (proto-writer.test.ts holds the two together), at a fraction of the
 // cost: BinaryWriter keeps bytes in a JS array and copies every nested message into a new
 // Uint8Array at its join(), which made encoding a CheckResponse cost more than deciding it.
 //
@@ -23,6 +23,7 @@ export class ProtoWriter {
   }
 
   uint32(value: number): this {
+    if (!(Number.isInteger(value) && value >= 0 && value <= 0xffffffff)) throw new Error(`invalid uint32: ${value}`);
     this.room(5);
     this.pos = writeVarint32(this.buf, this.pos, value >>> 0);
     return this;
@@ -30,6 +31,9 @@ export class ProtoWriter {
 
   /** As protobuf: a negative value is sign-extended to 64 bits (ten octets). */
   int32(value: number): this {
+    if (!(Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff)) {
+      throw new Error(`invalid int32: ${value}`);
+    }
     if (value >= 0) return this.uint32(value);
     this.room(10);
     this.pos = writeVarint64(this.buf, this.pos, value >>> 0, 0xffffffff);

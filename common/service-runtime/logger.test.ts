@@ -305,15 +305,43 @@ describe('LogMembers (fields that write themselves)', () => {
     expect(fast.raw().endsWith('}\n')).toBe(true);
   });
 
-  it('a writer that throws loses its line, never the caller', () => {
+  it('a writer that throws: its line is replaced by an error line saying so, and the caller goes on', () => {
     const out = sink();
-    const log = createLogger('svc', { stream: out.stream, level: 'info' });
-    log.info('broken', {
+    const log = createLogger('svc', { stream: out.stream, level: 'info', batch: true });
+    log.info('decision', {
+      writeMembers(w) {
+        w.string('request_id', 'r-1');
+        throw new Error('boom');
+      },
+    });
+    log.info('decision', members({ k: undefined as unknown as string })); // a field that is not a string
+    log.info('next', members({ k: 'v' }));
+    const lines = out.lines();
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ['error', 'log line dropped: its fields could not be written'],
+      ['error', 'log line dropped: its fields could not be written'],
+    ]);
+    expect(lines[0]).toMatchObject({ dropped_msg: 'decision', error: { message: 'boom' } });
+    expect(lines[0]).not.toHaveProperty('request_id'); // nothing of the half-written line
+  });
+
+  it('an error line written for a lost line goes after the lines already waiting, at once', async () => {
+    const out = sink();
+    const log = createLogger('svc', { stream: out.stream, level: 'info', batch: true });
+    log.info('before', members({ k: 'v' }));
+    log.info('lost', {
       writeMembers() {
         throw new Error('boom');
       },
     });
-    log.info('next', members({ k: 'v' }));
-    expect(out.lines().map((l) => l.msg)).toEqual(['next']);
+    expect(out.lines().map((l) => l.msg)).toEqual(['before', 'log line dropped: its fields could not be written']);
+    log.info('after', members({ k: 'v' }));
+    await new Promise((r) => setImmediate(r));
+    expect(
+      out
+        .lines()
+        .map((l) => l.msg)
+        .at(-1),
+    ).toBe('after');
   });
 });

@@ -114,8 +114,21 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
           line.byte(0x7d); // }
         } else line.text(formatLine(lineLevel, service, msg, fields, replacer));
         line.byte(0x0a); // \n
-      } catch {
-        return; // as below
+      } catch (e) {
+        // Fields that could not write themselves: the line is lost, and says so in its place (an
+        // audit line must not go missing without a trace). Anything else: never let logging
+        // break the caller.
+        if (!isLogMembers(fields)) return;
+        try {
+          line.reset();
+          const why = { dropped_msg: String(msg), error: e };
+          line.text(formatLine('error', service, 'log line dropped: its fields could not be written', why, replacer));
+          line.byte(0x0a);
+        } catch {
+          return;
+        }
+        deliver('error');
+        return;
       }
       deliver(lineLevel);
     };

@@ -1,17 +1,20 @@
 // Decisions on the example gateway's generated policy, through the exact CheckRequest /
 // CheckResponse fields Envoy sends and reads.
 
+import { toBinary } from '@bufbuild/protobuf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type {
-  CheckResponse,
-  OkHttpResponse,
+import {
+  CheckRequestSchema,
+  type CheckResponse,
+  type OkHttpResponse,
 } from '../../common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
 import { exampleKeys } from '../../test/fixtures/example-keys.js';
 import { compileFile } from '../../test/support/compile-file.js';
 import { type EnvoyRequest, envoyCheckRequest } from '../../test/support/envoy-check.js';
 import { Checker, PolicyRuntime } from './check.js';
 import { checkInputFromEnvoy, envoyCheckResponse } from './check-grpc.js';
+import { checkInputFromWire } from './check-wire.js';
 import { type Policy, parsePolicy } from './policy.js';
 import { UpstreamCredentials } from './upstream-credentials.js';
 
@@ -46,7 +49,11 @@ async function check(r: EnvoyRequest, now = NOW): Promise<CheckResponse> {
           new UpstreamCredentials({ OPENAI_KEY: 'sk-provider-secret' }),
           () => now,
         );
-  return envoyCheckResponse(await c.check(checkInputFromEnvoy(envoyCheckRequest(r))));
+  const req = envoyCheckRequest(r);
+  const decision = await c.check(checkInputFromEnvoy(req));
+  // The same decision from the request as the gRPC server reads it (check-wire.ts: a HeaderList).
+  expect(await c.check(checkInputFromWire(toBinary(CheckRequestSchema, req)))).toEqual(decision);
+  return envoyCheckResponse(decision);
 }
 
 function ok(res: CheckResponse): OkHttpResponse {
@@ -192,6 +199,14 @@ describe('ext-authz decisions on the example policy', () => {
       headers: { ...bearer(exampleKeys['support-bot']), 'x-api-key': exampleKeys['support-bot'] },
     });
     expect(denied(two).body.error.message).toBe('several credentials: send exactly one');
+    // A malformed value is named first, wherever it is among the credential headers.
+    const twoAndMalformed = await check({
+      path: '/v1/embeddings',
+      policy: p,
+      body,
+      headers: { ...bearer('aigw_k1'), 'x-api-key': 'aigw_k2', 'api-key': 'aigw_a aigw_b' },
+    });
+    expect(denied(twoAndMalformed).body.error.message).toBe('several credentials in one header');
     const joined = await check({
       path: '/v1/embeddings',
       policy: p,
@@ -267,6 +282,21 @@ describe('ext-authz decisions on the example policy', () => {
     );
     expect(d.status).toBe(403);
     expect(d.body.error.message).toBe('client "support-bot" may not use this route');
+  });
+
+  it('reads the body of a POST, PUT or PATCH in any case, also one that reads so in upper case only', async () => {
+    // toUpperCase() maps "ſ" (long s) to "S": "poſt" reads as POST, and its missing body is denied.
+    for (const method of ['POST', 'post', 'Put', 'patch', 'po\u017ft']) {
+      const d = denied(
+        await check({
+          method,
+          path: '/v1/chat/completions',
+          policy: 'chat-in-house',
+          headers: bearer(exampleKeys['agents-service']),
+        }),
+      );
+      expect(d.body.error.message, method).toBe('this route needs a JSON request body');
+    }
   });
 
   it('fails closed when a route that reads the body gets a POST without one', async () => {

@@ -5,7 +5,7 @@
 import { parseJsonBody, topLevelString } from './body/json-body.js';
 import { compilePersonalData, type PersonalDataDetector } from './body/personal-data.js';
 import { estimateTokens } from './body/token-estimate.js';
-import { type CheckInput, type Decision, deny } from './decision.js';
+import { type CheckInput, type Decision, deny, detachInput } from './decision.js';
 import { ApiKeyStore } from './identity/api-keys.js';
 import { CredentialError, type Identity } from './identity/identity.js';
 import { JwksUnavailableError, JwtVerifier } from './identity/jwt.js';
@@ -53,9 +53,13 @@ const SEVERAL = new CredentialProblem('several credentials: send exactly one');
 const BEARER = /^Bearer\s+(.+)$/i;
 const SPACE = /\s/;
 
-/** The one credential of the request (undefined: none), or why there is not exactly one. */
+/**
+ * The one credential of the request (undefined: none), or why there is not exactly one: a
+ * malformed value anywhere is named before "several credentials".
+ */
 function credential(input: CheckInput, headers: string[]): string | CredentialProblem | undefined {
   let token: string | undefined;
+  let several = false;
   for (const h of headers) {
     const values = input.headers.get(h);
     if (values === undefined) continue;
@@ -68,15 +72,22 @@ function credential(input: CheckInput, headers: string[]): string | CredentialPr
       }
       if (v.includes(',') || SPACE.test(v)) return SEVERAL_IN_ONE;
       if (!v) continue;
-      if (token !== undefined) return SEVERAL;
-      token = v;
+      if (token !== undefined) several = true;
+      else token = v;
     }
   }
-  return token;
+  return several ? SEVERAL : token;
 }
 
-/** Methods that send a body. */
+/** Methods that send a body, in any case (as toUpperCase() compares them). */
 const SENDS_BODY = /^(POST|PUT|PATCH)$/i;
+const NOT_ASCII = /[^\x00-\x7f]/;
+function sendsBody(method: string): boolean {
+  if (SENDS_BODY.test(method)) return true;
+  // toUpperCase() also maps a few non-ASCII letters to ASCII ones ("ſ" to "S"): a method that
+  // reads as POST that way is one too (fail closed: its body is read), as it always was.
+  return NOT_ASCII.test(method) && ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase());
+}
 
 /** What one check has found so far. */
 class Check {
@@ -152,7 +163,10 @@ export class Checker {
 
     // Who is calling (undefined: anonymous route). Only a JWT not verified before is waited for.
     const found = this.identify(input, c.route, rt);
-    if (found instanceof Promise) return found.then((f) => this.authorize(c, f));
+    if (found instanceof Promise) {
+      detachInput(input);
+      return found.then((f) => this.authorize(c, f));
+    }
     return this.authorize(c, found);
   }
 
@@ -177,7 +191,7 @@ export class Checker {
     }
 
     // The body: model, personal data, tokens.
-    if (route.inspect_body && (SENDS_BODY.test(input.method) || (input.body && input.body.length > 0))) {
+    if (route.inspect_body && (sendsBody(input.method) || (input.body && input.body.length > 0))) {
       // Fail closed: a route whose checks read the body cannot be decided without it.
       const problem = readBody(c);
       if (problem) return problem;
@@ -211,6 +225,7 @@ export class Checker {
 
     // Token quotas, charged on the estimate before the request is sent.
     if (this.tokenQuota && route.token_limits.length && tokens) {
+      detachInput(input);
       return this.chargeTokens(rt, route, id, model, input.sourceIp, tokens).then((charged) =>
         charged ? { ...charged, ...who(id), route: route.route, model, estimatedTokens: tokens } : this.allow(c),
       );

@@ -20,6 +20,18 @@ export interface CheckInput {
   sourceIp: string;
 }
 
+/**
+ * Before a check waits (a JWT to verify, a token quota to charge): own copies of what may be views
+ * of the request's bytes (a header list read off the wire, a body sliced from the socket's read
+ * buffer), so that a waiting check never keeps a socket's whole read buffer alive (the gRPC
+ * server hands a body over as such a view only for use before its handler returns).
+ */
+export function detachInput(input: CheckInput): void {
+  if (!(input.headers instanceof Map)) input.headers = new Map(input.headers);
+  const body = input.body;
+  if (body && body.byteLength !== body.buffer.byteLength) input.body = new Uint8Array(body);
+}
+
 export interface Decision {
   allow: boolean;
   /** HTTP status for a denial (401, 403, 400, 404, 413, 503); 200 on allow. */

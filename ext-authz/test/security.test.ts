@@ -7,12 +7,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HeaderMapSchema } from '../../common/envoy-api/gen/envoy/config/core/v3/base_pb.js';
 import {
   type CheckRequest,
+  CheckRequestSchema,
   type CheckResponse,
   type OkHttpResponse,
   OkHttpResponseSchema,
@@ -22,6 +23,7 @@ import { compileFile } from '../../test/support/compile-file.js';
 import { type EnvoyRequest, envoyCheckRequest } from '../../test/support/envoy-check.js';
 import { Checker, PolicyRuntime } from '../src/check.js';
 import { checkInputFromEnvoy, envoyCheckResponse } from '../src/check-grpc.js';
+import { checkInputFromWire } from '../src/check-wire.js';
 import type { Decision } from '../src/decision.js';
 import { type Policy, parsePolicy } from '../src/policy.js';
 import { UpstreamCredentials } from '../src/upstream-credentials.js';
@@ -763,8 +765,10 @@ describe('decisions taken at once', () => {
       allow: true,
     });
     const token = await jwt({ jti: 'decided-at-once' });
-    const first = checker.check(input(chat(bearer(token))));
+    const firstInput = checkInputFromWire(toBinary(CheckRequestSchema, envoyCheckRequest(chat(bearer(token)))));
+    const first = checker.check(firstInput);
     expect(first).toBeInstanceOf(Promise);
+    expect(firstInput.headers).toBeInstanceOf(Map); // detached before waiting (decision.ts detachInput)
     const verified = await first;
     expect(verified).toMatchObject({ allow: true, client: 'staff-portal', tenant: 'finance' });
     const again = checker.check(input(chat(bearer(token))));
