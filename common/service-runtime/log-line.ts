@@ -54,10 +54,19 @@ export class LineBytes implements MemberWriter {
     if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafeSlow(START_BYTES);
   }
 
-  /** Text as it is (already JSON), in UTF-8. */
+  /** Text as it is (already JSON), in UTF-8. ASCII is copied in JS: a line has a dozen short pieces, and a call into C++ per piece cost more than the copy. */
   text(s: string): void {
-    this.room(s.length * 3); // at most 3 octets per UTF-16 code unit
-    this.length += this.buf.write(s, this.length);
+    const n = s.length;
+    this.room(n * 3); // at most 3 octets per UTF-16 code unit
+    const buf = this.buf;
+    let at = this.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at++] = c;
+    }
+    this.length = i === n ? at : at + buf.write(i === 0 ? s : s.slice(i), at);
   }
 
   byte(b: number): void {
