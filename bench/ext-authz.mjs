@@ -58,9 +58,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import YAML from 'yaml';
+import { fromBinary } from '@bufbuild/protobuf';
+import { prepareAuthzFixture } from './lib/authz-fixture.mjs';
 import { cpuModel, startCpuMeter, waitForQuietMachine } from './lib/cpu.mjs';
 import { cpuProfilesIn, summariseCpuProfiles } from './lib/cpuprofile.mjs';
 import { leastDisturbed, p99Verdict, STEAL_MAX_SHARE, stealNote, stolen } from './lib/disturbed-runs.mjs';
@@ -73,7 +72,6 @@ import {
   freePort,
   httpGet,
   installCleanup,
-  runToEnd,
   spawnTracked,
   stopProcess,
   waitForHttp200,
@@ -90,7 +88,6 @@ const CLI_REL = 'dist/generator/src/cli.js';
 const PB_REL = 'dist/common/envoy-api/gen/envoy/service/auth/v3/external_auth_pb.js';
 const METHOD = '/envoy.service.auth.v3.Authorization/Check';
 const HOST = '127.0.0.1';
-const API_KEY = 'aigw_demo_agents_k8Qm2VZt7RfX4pLw9sNc'; // agents-service, test/fixtures/example-keys.ts
 const TARGETS = { apikey: 0.9, jwt: 0.85 };
 const TARGET_P99_MS = 3;
 const TARGET_P99_AT = 16;
@@ -158,96 +155,6 @@ setTimeout(() => {
 const APP = snapshotBuild(ROOT, TMP);
 const pb = await import(pathToFileURL(path.join(APP, PB_REL)).href);
 const authzFlags = await import(pathToFileURL(path.join(APP, 'dist/ext-authz/src/node-flags.js')).href);
-
-// ---------------------------------------------------------------------------------------------
-// Policy: gen build's, plus `bench-jwt`, with the portal JWKS in a local file.
-const ISSUER = 'https://login.example.internal/realms/staff';
-async function preparePolicy() {
-  const out = path.join(TMP, 'gen');
-  const r = await runToEnd(
-    process.execPath,
-    [path.join(APP, CLI_REL), 'build', path.join(ROOT, 'examples/gateway.yaml'), '--out', out],
-    {
-      cwd: APP,
-      timeoutMs: 60_000,
-    },
-  );
-  if (r.code !== 0) throw new Error(`gen build failed (${r.code}):\n${r.stderr}`);
-  const policy = YAML.parse(fs.readFileSync(path.join(out, 'ext-authz/policy.yaml'), 'utf8'));
-
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' };
-  const jwksFile = path.join(TMP, 'jwks.json');
-  fs.writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
-  const portal = policy.jwt_providers.find((p) => p.name === 'portal');
-  portal.jwks = { file: jwksFile };
-  policy.policies['bench-jwt'] = {
-    ...structuredClone(policy.policies.execute),
-    route: 'bench-jwt',
-    auth: { ...policy.policies.execute.auth, api_key: false, jwt: ['portal'], clients: [] },
-  };
-  const file = path.join(TMP, 'policy.yaml');
-  fs.writeFileSync(file, YAML.stringify(policy));
-  const token = await new SignJWT({ azp: 'web-portal', department: 'hr', scope: 'openid' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
-    .setIssuer(ISSUER)
-    .setAudience('ai-gateway')
-    .setSubject('bench-user')
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(privateKey);
-  return { file, token };
-}
-
-/** A CheckRequest as Envoy sends it for POST /execute. */
-function checkRequest(policyName, authHeader) {
-  const headers = {
-    ':authority': 'llm.example.internal',
-    ':method': 'POST',
-    ':path': '/execute',
-    ':scheme': 'http',
-    'content-type': 'application/json',
-    'user-agent': 'bench/1.0',
-    'x-forwarded-proto': 'http',
-    'x-request-id': '3f1c8a52-6a0e-4c55-9b3e-0c1f5c2a9d11',
-    ...authHeader,
-  };
-  return toBinary(
-    pb.CheckRequestSchema,
-    create(pb.CheckRequestSchema, {
-      attributes: {
-        source: {
-          address: {
-            address: {
-              case: 'socketAddress',
-              value: { address: '10.0.0.7', portSpecifier: { case: 'portValue', value: 51234 } },
-            },
-          },
-        },
-        destination: {
-          address: {
-            address: {
-              case: 'socketAddress',
-              value: { address: '10.0.0.2', portSpecifier: { case: 'portValue', value: 8080 } },
-            },
-          },
-        },
-        request: {
-          http: {
-            id: '1234567890',
-            method: 'POST',
-            path: '/execute',
-            host: 'llm.example.internal',
-            scheme: 'http',
-            protocol: 'HTTP/1.1',
-            headers,
-          },
-        },
-        contextExtensions: { policy: policyName },
-      },
-    }),
-  );
-}
 
 async function checkAllows(port, bytes) {
   const r = await grpcUnaryCall({ host: HOST, port, path: METHOD, requestBytes: bytes });
@@ -354,11 +261,7 @@ async function main() {
     node: process.version,
     h2load: h2v,
   };
-  const { file: policyFile, token } = await preparePolicy();
-  const bodies = {
-    apikey: checkRequest('execute', { 'x-api-key': API_KEY }),
-    jwt: checkRequest('bench-jwt', { authorization: `Bearer ${token}` }),
-  };
+  const { file: policyFile, requests: bodies } = await prepareAuthzFixture({ app: APP, root: ROOT, tmp: TMP });
   const bodyFiles = Object.fromEntries(
     Object.entries(bodies).map(([k, b]) => [k, writeGrpcBody(path.join(TMP, `${k}.bin`), b)]),
   );

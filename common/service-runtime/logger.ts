@@ -2,6 +2,7 @@
 // Logging never throws: unserialisable fields become "[unserialisable]" and write errors are ignored.
 // A line is made as bytes (log-line.ts) and batched as bytes: no string per line to collect.
 import { jsonString, LineBytes, type LogMembers } from './log-line.js';
+import { LogOutput } from './log-output.js';
 
 export { jsonString, type LogMembers, type MemberWriter } from './log-line.js';
 
@@ -16,6 +17,8 @@ export interface Logger {
   error: LogFn;
   /** The effective minimum level. */
   readonly level: LogLevel;
+  /** Lines dropped since the start because the stream fell behind by more than maxHeldBytes. */
+  dropped(): number;
 }
 
 export interface LoggerOptions {
@@ -33,7 +36,15 @@ export interface LoggerOptions {
    * maxDelayMs of lines).
    */
   batch?: boolean | { maxDelayMs: number };
+  /**
+   * Output held while the stream asks to wait (a log reader that falls behind); beyond it, lines
+   * are dropped, counted (dropped()) and reported once the stream drains. Default 16 MiB.
+   */
+  maxHeldBytes?: number;
 }
+
+/** Default LoggerOptions.maxHeldBytes: about a second and a half of audit lines at 35,000 checks a second. */
+export const MAX_HELD_LOG_BYTES = 16 * 1024 * 1024;
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const RESERVED = new Set(['time', 'level', 'service', 'msg']);
@@ -57,13 +68,12 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
   let waiting: Buffer | undefined;
   let waitingBytes = 0;
   let scheduled = false;
-  const write = (bytes: Buffer) => {
-    try {
-      stream.write(bytes);
-    } catch {
-      // Never let logging break the caller (closed stream, EPIPE, ...).
-    }
-  };
+  // Said once the stream drains after lines were dropped (make is defined below; a line written
+  // then goes through the output like any other).
+  const output = new LogOutput(stream, opts.maxHeldBytes ?? MAX_HELD_LOG_BYTES, (dropped) =>
+    make('warn')('log lines dropped: the log reader fell behind', { dropped }),
+  );
+  const write = (bytes: Buffer) => output.write(bytes);
   const flush = () => {
     if (waiting === undefined || waitingBytes === 0) return;
     const bytes = waiting.subarray(0, waitingBytes);
@@ -75,7 +85,12 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
     scheduled = false;
     flush();
   };
-  if (opts.batch) process.once('exit', flush);
+  if (opts.batch) {
+    process.once('exit', () => {
+      flush();
+      output.flushAll();
+    });
+  }
   /** The line just made (in `line`), batched or written at once. */
   const deliver = (lineLevel: LogLevel) => {
     if (!opts.batch || RANK[lineLevel] >= RANK.warn || line.length > PIPE_BUF) {
@@ -133,7 +148,14 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
       deliver(lineLevel);
     };
 
-  return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error'), level };
+  return {
+    debug: make('debug'),
+    info: make('info'),
+    warn: make('warn'),
+    error: make('error'),
+    level,
+    dropped: () => output.droppedLines,
+  };
 }
 
 function isLogMembers(fields: unknown): fields is LogMembers {

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     serveMetricsToPrimary(registry);
     exitWithPrimary();
   }
-  const stats = new AuthzStats(registry);
+  const stats = new AuthzStats(registry, () => log.dropped());
   const health = new HealthState();
   // Ready: the policy is loaded, this process listens, and (primary) every worker is ready.
   const readiness = { policy: false, listening: false, workers: role !== 'primary' };

@@ -17,8 +17,19 @@ export class AuthzStats {
   private readonly decisionChildren = new Map<string, Map<number, CounterChild>>();
   private readonly durationChildren = new Map<string, HistogramChild>();
 
-  constructor(registry: Registry) {
+  /** `droppedLogLines`: the audit lines the logger dropped (its reader fell behind), exported as a counter. */
+  constructor(registry: Registry, droppedLogLines: () => number = () => 0) {
     const registers = [registry];
+    new Counter({
+      name: 'ext_authz_log_lines_dropped_total',
+      help: 'Log lines (audit lines included) dropped because the log reader fell behind by more than the logger holds.',
+      registers,
+      collect() {
+        this.reset();
+        const n = droppedLogLines();
+        if (n > 0) this.inc(n);
+      },
+    });
     this.decisions = new FastCounter({
       name: 'ext_authz_decisions_total',
       help: 'Decisions by route policy, allow/deny and HTTP status.',

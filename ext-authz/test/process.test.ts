@@ -89,6 +89,7 @@ describe('ext-authz process', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/ext_authz_decisions_total\{route="execute",decision="allow",status="200"\} \d+/);
     expect(metrics).toMatch(/ext_authz_check_duration_seconds_bucket/);
+    expect(metrics).toMatch(/^ext_authz_log_lines_dropped_total 0$/m); // its reader (this test) keeps up
   });
 
   it('writes one JSON audit line per decision, without keys', async () => {
