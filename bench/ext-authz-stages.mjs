@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// What one check costs ext-authz, stage by stage, in this process (no network, no load generator,
+// What one check costs ext-authz, stage by stage, in one process (no network, no load generator,
 // none of the gRPC server): decode the CheckRequest as the server reads it (check-wire.ts),
 // decide (Checker.check), encode the CheckResponse, write the audit line (to a stream that drops
-// it). For each: time per call (median of the batches) and bytes of garbage per call. The bytes
-// are the heap's growth over a batch run without a collection (a young generation larger than the
-// batch needs): the same code and input give the same figure on any machine, a regression signal
-// the machine's noise does not blur. Requests: the two of bench/ext-authz.mjs (API key, JWT from
-// the verified-token cache).
+// it). For each: time per call (median of the batches, in a process with ext-authz's own node
+// flags) and bytes of garbage per call (the heap's growth over a batch run without a collection,
+// in a second process whose young generation is larger than a batch needs): the bytes are the
+// same for the same code and input on any machine, a regression signal the machine's noise does
+// not blur. Requests: the two of bench/ext-authz.mjs (API key, JWT from the verified-token cache).
 //
 //   npm run build && node bench/ext-authz-stages.mjs [--batch 20000] [--batches 5]
 import { spawnSync } from 'node:child_process';
@@ -20,15 +20,16 @@ import { cpuModel } from './lib/cpu.mjs';
 import { fmt, markdownTable } from './lib/markdown.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// A young generation of 2 × 512 MB: a batch of 20,000 checks (~6 KB each) runs without a scavenge.
-const FLAGS = ['--expose-gc', '--max-semi-space-size=512', '--min-semi-space-size=512'];
-
-if (typeof globalThis.gc !== 'function') {
-  const r = spawnSync(process.execPath, [...FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
-  process.exit(r.status ?? 1);
+if (!fs.existsSync(path.join(ROOT, 'dist/ext-authz/src/check-wire.js'))) {
+  console.error('dist/ is missing: run `npm run build` first');
+  process.exit(2);
 }
+// Bytes: a young generation of 2 x 512 MB, so that a batch of 20,000 checks (~6 KB each) runs
+// without a scavenge. Time: the flags ext-authz runs with (fresh pages of a 512 MB young
+// generation would add page faults to every allocation).
+const BYTES_FLAGS = ['--expose-gc', '--max-semi-space-size=512', '--min-semi-space-size=512'];
+const { EXT_AUTHZ_NODE_FLAGS } = await import(pathToFileURL(path.join(ROOT, 'dist/ext-authz/src/node-flags.js')).href);
+const TIME_FLAGS = ['--expose-gc', ...EXT_AUTHZ_NODE_FLAGS];
 
 function parseArgs(argv) {
   const o = { batch: 20_000, batches: 5 };
@@ -50,11 +51,44 @@ function parseArgs(argv) {
 }
 const opts = parseArgs(process.argv.slice(2));
 
-const dist = (rel) => import(pathToFileURL(path.join(ROOT, 'dist', rel)).href);
-if (!fs.existsSync(path.join(ROOT, 'dist/ext-authz/src/check-wire.js'))) {
-  console.error('dist/ is missing: run `npm run build` first');
-  process.exit(2);
+const mode = process.env.AUTHZ_STAGES_MODE; // 'time' or 'bytes' in the two measuring processes
+if (mode === undefined) {
+  const run = (m, flags) => {
+    const r = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      env: { ...process.env, AUTHZ_STAGES_MODE: m },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 600_000,
+    });
+    if (r.status !== 0) {
+      console.error(`bench/ext-authz-stages.mjs: the ${m} run failed (${r.status ?? r.signal})`);
+      process.exit(1);
+    }
+    return JSON.parse(r.stdout);
+  };
+  const time = run('time', TIME_FLAGS);
+  const bytes = run('bytes', BYTES_FLAGS);
+  const bold = (text, yes) => (yes ? `**${text}**` : text);
+  const rows = time.map((t, i) => {
+    const total = t.stage === 'all four';
+    return [
+      t.label,
+      bold(t.stage, total),
+      bold(fmt(t.ns / 1000, 2), total),
+      bold(fmt(Math.max(0, bytes[i].bytes)), total),
+    ];
+  });
+  console.log(
+    `machine: ${os.cpus().length} cores (${cpuModel()}), Node ${process.version}; ${fmt(opts.batches)} batches of ${fmt(opts.batch)} calls per stage; time with node ${TIME_FLAGS.slice(1).join(' ')}, bytes with node ${BYTES_FLAGS.slice(1).join(' ')}\n`,
+  );
+  console.log(markdownTable(['request', 'stage', 'µs per call', 'garbage B per call'], rows, ['l', 'l', 'r', 'r']));
+  console.log(
+    '\nNot counted: the gRPC server and HTTP/2 layer (~9 µs of CPU per call under h2load, BENCHMARKS.md), the metrics, the socket and pipe writes.',
+  );
+  process.exit(0);
 }
+
+const dist = (rel) => import(pathToFileURL(path.join(ROOT, 'dist', rel)).href);
 const { checkInputFromWire, checkResponseToWire } = await dist('ext-authz/src/check-wire.js');
 const { Checker, PolicyRuntime } = await dist('ext-authz/src/check.js');
 const { loadPolicy } = await dist('ext-authz/src/policy.js');
@@ -94,7 +128,7 @@ async function measure(fn) {
   return { ns: median(ns), bytes: median(bytes) };
 }
 
-const rows = [];
+const results = [];
 for (const [kind, label] of [
   ['apikey', 'API key (x-api-key)'],
   ['jwt', 'JWT RS256 (cache hit)'],
@@ -111,23 +145,15 @@ for (const [kind, label] of [
     ['encode CheckResponse', () => checkResponseToWire(decision)],
     ['audit line', () => auditDecision(log, input, decision, 0.123, 'grpc')],
   ];
-  const results = [];
-  for (const [stage, fn] of stages) results.push([stage, await measure(fn)]);
   let ns = 0;
   let garbage = 0;
-  for (const [stage, r] of results) {
-    rows.push([label, stage, fmt(r.ns / 1000, 2), fmt(Math.max(0, r.bytes))]);
+  for (const [stage, fn] of stages) {
+    const r = await measure(fn);
+    results.push({ label, stage, ...r });
     ns += r.ns;
     garbage += r.bytes;
   }
-  rows.push([label, '**all four**', `**${fmt(ns / 1000, 2)}**`, `**${fmt(garbage)}**`]);
+  results.push({ label, stage: 'all four', ns, bytes: garbage });
 }
 fs.rmSync(tmp, { recursive: true, force: true });
-
-console.log(
-  `machine: ${os.cpus().length} cores (${cpuModel()}), Node ${process.version}; ${opts.batches} batches of ${fmt(opts.batch)} calls per stage, node ${FLAGS.join(' ')}\n`,
-);
-console.log(markdownTable(['request', 'stage', 'µs per call', 'garbage B per call'], rows, ['l', 'l', 'r', 'r']));
-console.log(
-  '\nNot counted: the gRPC server and HTTP/2 layer (~9 µs of CPU per call under h2load, BENCHMARKS.md), the metrics, the socket and pipe writes.',
-);
+process.stdout.write(JSON.stringify(results));
