@@ -109,10 +109,8 @@ function readStringOf(r: BinaryReader, len: number, strict: boolean): string {
   r.pos = end;
   if (end > r.len) throw new RangeError('premature EOF');
   const buf = bufferOf(r);
-  // The services read a Buffer (the gRPC request body); other callers get a Buffer view made here.
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   // One character per byte: exact for ASCII; a byte above 0x7f means UTF-8 to decode properly.
-  const text = latin1(b, start, end);
+  const text = asciiText(buf, start, end);
   return NOT_ASCII.test(text) ? decodeUtf8Of(r)(buf.subarray(start, end), strict) : text;
 }
 
@@ -136,7 +134,10 @@ export function readInternedString(r: BinaryReader, strict: boolean): string {
   return readStringOf(r, len, strict);
 }
 
-/** The text of `buf[start, end)`, which the caller knows to be ASCII. */
+/**
+ * `buf[start, end)` one character per octet: the text of ASCII octets. The services read a Buffer
+ * (the gRPC request body); for another Uint8Array a Buffer view is made here.
+ */
 export function asciiText(buf: Uint8Array, start: number, end: number): string {
   return latin1(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), start, end);
 }

@@ -6,6 +6,10 @@
 /** Characters JSON.stringify escapes in a string (quote, backslash, controls, lone surrogates). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const RESERVED = new Set(['time', 'level', 'service', 'msg']);
+/** A field's name in a log line: one of the fixed keys keeps its value under a prefixed name. */
+export function fieldName(key: string): string {
+  return RESERVED.has(key) ? `field_${key}` : key;
+}
 const QUOTE = 0x22;
 const START_BYTES = 8192;
 const KEEP_BYTES = 64 * 1024;
@@ -37,7 +41,7 @@ const prefixes = new Map<string, string>();
 function memberPrefix(key: string): string {
   let p = prefixes.get(key);
   if (p === undefined) {
-    p = `,${jsonString(RESERVED.has(key) ? `field_${key}` : key)}:`;
+    p = `,${jsonString(fieldName(key))}:`;
     if (prefixes.size < 1000) prefixes.set(key, p);
   }
   return p;

@@ -44,7 +44,7 @@ export class LogOutput {
   }
 
   /** At exit: everything held goes to the stream, whatever its backpressure. */
-  flushAll(): void {
+  private flushAll(): void {
     for (const chunk of this.held.splice(0)) this.writeQuietly(chunk);
     this.heldBytes = 0;
   }

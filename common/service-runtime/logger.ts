@@ -1,7 +1,7 @@
 // Structured logging: one JSON object per line, {"time","level","service","msg",...fields}.
 // Logging never throws: unserialisable fields become "[unserialisable]" and write errors are ignored.
 // A line is made as bytes (log-line.ts) and batched as bytes: no string per line to collect.
-import { jsonString, LineBytes, type LogMembers } from './log-line.js';
+import { fieldName, jsonString, LineBytes, type LogMembers } from './log-line.js';
 import { LogOutput } from './log-output.js';
 
 export { jsonString, type LogMembers, type MemberWriter } from './log-line.js';
@@ -47,7 +47,6 @@ export interface LoggerOptions {
 export const MAX_HELD_LOG_BYTES = 16 * 1024 * 1024;
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const RESERVED = new Set(['time', 'level', 'service', 'msg']);
 const UNSERIALISABLE = '[unserialisable]';
 
 export function isLogLevel(value: unknown): value is LogLevel {
@@ -85,12 +84,8 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
     scheduled = false;
     flush();
   };
-  if (opts.batch) {
-    process.once('exit', () => {
-      flush();
-      output.flushAll();
-    });
-  }
+  // At exit, what waits goes to the output, which writes what it holds (its own exit hook).
+  if (opts.batch) process.once('exit', flush);
   /** The line just made (in `line`), batched or written at once. */
   const deliver = (lineLevel: LogLevel) => {
     if (!opts.batch || RANK[lineLevel] >= RANK.warn || line.length > PIPE_BUF) {
@@ -204,7 +199,7 @@ function plainFields(fields: LogFields): string | undefined {
   for (const key of Object.keys(fields)) {
     // Integer-like keys come first in an object (and so in its JSON): the general way keeps that order.
     const c = key.charCodeAt(0);
-    if (RESERVED.has(key) || key === '__proto__' || (c >= 48 && c <= 57)) return undefined;
+    if (fieldName(key) !== key || key === '__proto__' || (c >= 48 && c <= 57)) return undefined;
     const v = fields[key];
     switch (typeof v) {
       case 'undefined':
@@ -242,7 +237,7 @@ function formatLine(
   if (fields && typeof fields === 'object') {
     for (const key of Object.keys(fields)) {
       // Fields never overwrite the fixed keys; they keep their value under a prefixed name.
-      record[RESERVED.has(key) ? `field_${key}` : key] = fields[key];
+      record[fieldName(key)] = fields[key];
     }
   }
   try {
